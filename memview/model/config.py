@@ -1,0 +1,70 @@
+"""Bounds of a model instance: page size and how many slots of each kind the state holds.
+
+The symbolic encoding needs a fixed-shape state, so ranges, backing objects, file descriptors,
+processes and mappings live in bounded tables. Running out of a table is a real Linux outcome
+(ENFILE, EMFILE, ENOSPC as vhost-user's memory-slot limit, ENOMEM as max_map_count, EAGAIN for
+fork), documented in docs/semantics.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from memview.errors import InputError
+
+
+@dataclass(frozen=True)
+class Config:
+    page_size: int = 4096
+    ranges: int = 4  # layout slots of the view (MAP_FD ranges)
+    objects: int = 3  # backing objects (memfds and files) ever created
+    fds: int = 6  # file-descriptor slots per process
+    clients: int = 2  # B1..Bn, alive from the start
+    fork_slots: int = 1  # processes that fork can bring to life
+    vmas: int = 3  # mapping slots per process
+
+    @property
+    def page_shift(self) -> int:
+        return self.page_size.bit_length() - 1
+
+    @property
+    def processes(self) -> int:
+        """A is process 0, then the clients, then the slots for forked children."""
+        return 1 + self.clients + self.fork_slots
+
+    def to_json(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_json(data: Any, place: str) -> Config:
+        if not isinstance(data, dict):
+            raise InputError(place, "expected an object of bounds")
+        known = {f.name for f in dataclasses.fields(Config)}
+        values: dict[str, int] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise InputError(f"{place}.{key}", f"unknown bound (choose from {', '.join(sorted(known))})")
+            if isinstance(value, dict) and set(value) == {"#bigint"}:
+                value = value["#bigint"]
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    raise InputError(f"{place}.{key}", f"not an integer: {value!r}") from None
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InputError(f"{place}.{key}", f"expected an integer, got {value!r}")
+            values[key] = value
+        config = Config(**values)
+        config.validate(place)
+        return config
+
+    def validate(self, place: str) -> None:
+        if self.page_size < 1 or self.page_size & (self.page_size - 1) or self.page_size > 1 << 30:
+            raise InputError(f"{place}.page_size", f"must be a power of two up to 1 GiB, got {self.page_size}")
+        limits = {"ranges": 64, "objects": 64, "fds": 64, "clients": 16, "fork_slots": 16, "vmas": 64}
+        for name, limit in limits.items():
+            value = getattr(self, name)
+            low = 0 if name == "fork_slots" else 1
+            if not low <= value <= limit:
+                raise InputError(f"{place}.{name}", f"must be between {low} and {limit}, got {value}")

@@ -1,0 +1,108 @@
+"""Read-only questions about a state that rules and properties both ask.
+
+These answer "what is" (which fd is this, which range holds this page, what would this address
+translate to); they decide nothing. Rules decide outcomes from them; properties judge outcomes
+against them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from memview.model.algebra import Algebra, Bit, Word, any_bits, pick
+from memview.model.constants import PERM_R, PERM_X, PTE_VALID, VMA_PRIVATE, FdKind
+from memview.model.context import Ctx
+from memview.model.slots import find
+from memview.model.state import (
+    Fd,
+    Obj,
+    Proc,
+    Range,
+    State,
+    Vma,
+    empty_fd,
+    empty_range,
+    empty_vma,
+)
+
+
+def proc_valid(ctx: Ctx, state: State, proc: Word) -> Bit:
+    alg = ctx.alg
+    alive = alg.or_(*(alg.and_(alg.eq(proc, alg.word(i)), p.alive) for i, p in enumerate(state.procs)))
+    return alive
+
+
+def proc_at(ctx: Ctx, state: State, proc: Word) -> Proc:
+    return pick(ctx.alg, state.procs, proc)
+
+
+def fd_at(ctx: Ctx, proc: Proc, fd: Word) -> tuple[Bit, Fd]:
+    """(open, entry): open is false for a number past the table or a closed slot (EBADF)."""
+    alg = ctx.alg
+    in_table = alg.ult(fd, alg.word(len(proc.fds)))
+    entry = pick(alg, proc.fds, fd) if proc.fds else empty_fd(alg)
+    return alg.and_(in_table, alg.not_(alg.eq(entry.kind, alg.word(FdKind.NONE)))), entry
+
+
+def obj_at(ctx: Ctx, state: State, index: Word) -> Obj:
+    return pick(ctx.alg, state.objs, index)
+
+
+def first_free(alg: Algebra, free: list[Bit]) -> tuple[Bit, Word]:
+    """The lowest index whose flag is set (POSIX gives the lowest free fd)."""
+    index = alg.word(0)
+    for i in range(len(free) - 1, -1, -1):
+        index = alg.ite(free[i], alg.word(i), index)
+    return alg.or_(*free), index
+
+
+def range_at(ctx: Ctx, state: State, view_page: Word) -> tuple[Bit, Range]:
+    return find(ctx.alg, state.view.ranges, view_page, empty_range(ctx.alg))
+
+
+def vma_at(ctx: Ctx, proc: Proc, page: Word) -> tuple[Bit, Vma]:
+    return find(ctx.alg, proc.vmas, page, empty_vma(ctx.alg))
+
+
+def backing_page(ctx: Ctx, rng: Range, view_page: Word) -> Word:
+    """The backing page a view page translates to under this design's translation rule."""
+    alg = ctx.alg
+    if ctx.design.is_("translation", "mem-offset"):
+        return view_page
+    return alg.add(view_page, rng.delta)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where an access at a process address lands, by the current layout."""
+
+    mapped: Bit  # a mapping of the view covers the address
+    vma: Vma
+    view_page: Word
+    view_byte: Word
+    configured: Bit  # a range of the layout covers the view page
+    rng: Range
+    backing_byte: Word  # in the range's object, by the seed's translation (fd_offset + ...)
+    private_copy: Bit  # the process has a private copy of this view page
+
+
+def place_of(ctx: Ctx, state: State, proc: Proc, addr: Word) -> Place:
+    alg = ctx.alg
+    page = ctx.page(addr)
+    mapped, vma = vma_at(ctx, proc, page)
+    view_page = alg.add(page, vma.delta)
+    view_byte = alg.add(ctx.byte_of(view_page), ctx.in_page(addr))
+    configured, rng = range_at(ctx, state, view_page)
+    backing_byte = alg.add(ctx.byte_of(alg.add(view_page, rng.delta)), ctx.in_page(addr))
+    private_copy = alg.and_(any_bits(alg, vma.attrs, alg.word(VMA_PRIVATE)),
+                            alg.eq(alg.select(proc.cow, view_page), alg.word(1)))
+    return Place(mapped, vma, view_page, view_byte, configured, rng, backing_byte, private_copy)
+
+
+def pte_valid(ctx: Ctx, proc: Proc, view_page: Word) -> Bit:
+    return any_bits(ctx.alg, ctx.alg.select(proc.pte, view_page), ctx.alg.word(PTE_VALID))
+
+
+def readable_bits() -> int:
+    """Kinds of access that return a byte: loads and instruction fetches."""
+    return PERM_R | PERM_X

@@ -1,0 +1,48 @@
+"""Revocation: the one place that takes view pages away from every process.
+
+UNMAP_FD, shrinking the view, closing the control fd (in the design that revokes) and F_SEAL_WRITE
+(in the design that revokes) all end here, so "no access succeeds after revocation returns" rests
+on one function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from memview.model.algebra import Word, any_bits, merge, overlap, umax, umin
+from memview.model.constants import VMA_SEALED
+from memview.model.context import Ctx
+from memview.model.state import Proc, State
+
+
+def last_page(ctx: Ctx) -> Word:
+    """One past the highest page number a 64-bit offset can name."""
+    return ctx.alg.word((1 << (64 - ctx.config.page_shift)) - 1)
+
+
+def _zap(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
+    """Drop the process's cached translations and private copies of view pages [lo, hi)."""
+    alg = ctx.alg
+    zero = alg.word(0)
+    pte = alg.store_range(proc.pte, lo, hi, zero)
+    cow = alg.store_range(proc.cow, lo, hi, zero)
+    if ctx.design.is_("mseal", "allow"):
+        # A sealed mapping cannot be replaced (mseal(2)), so its pages keep what they had.
+        for vma in proc.vmas:
+            sealed = alg.and_(vma.used, any_bits(alg, vma.attrs, alg.word(VMA_SEALED)))
+            view_lo = alg.add(vma.lo, vma.delta)
+            view_hi = alg.add(vma.hi, vma.delta)
+            keep_lo, keep_hi = umax(alg, lo, view_lo), umin(alg, hi, view_hi)
+            keep = alg.and_(sealed, overlap(alg, lo, hi, view_lo, view_hi))
+            pte = merge(alg, keep, alg.paste(pte, keep_lo, keep_hi, proc.pte, zero), pte)
+            cow = merge(alg, keep, alg.paste(cow, keep_lo, keep_hi, proc.cow, zero), cow)
+    return dataclasses.replace(proc, pte=pte, cow=cow)
+
+
+def revoke(ctx: Ctx, state: State, lo: Word, hi: Word) -> State:
+    """View pages [lo, hi) are no longer accessible to anyone, forked children included."""
+    procs = state.procs
+    if not ctx.design.is_("revocation", "skip"):
+        procs = tuple(_zap(ctx, p, lo, hi) for p in procs)
+    revoked = ctx.alg.store_range(state.revoked, lo, hi, ctx.alg.word(1))
+    return dataclasses.replace(state, procs=procs, revoked=revoked)

@@ -1,0 +1,123 @@
+"""The rule for a load, store or instruction fetch through a mapping of the view.
+
+The order of checks follows Linux's fault path: the architecture checks the mapping (no mapping:
+SEGV_MAPERR; protection: SEGV_ACCERR) before the driver's fault handler runs, and the driver then
+decides from its layout (past the view's size, no range, range permissions, past the backing
+object's end). A translation the process already cached is used without asking the layout again,
+which is exactly why revocation must drop those translations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from memview.model.algebra import Bit, Word, cond, has_bits, merge, update_at
+from memview.model.constants import (
+    PERM_ALL,
+    PERM_R,
+    PERM_W,
+    PERM_X,
+    PTE_VALID,
+    VMA_PRIVATE,
+    Errno,
+    SiCode,
+    Signal,
+)
+from memview.model.context import Ctx, Result
+from memview.model.ops import Op
+from memview.model.queries import backing_page, obj_at, place_of, proc_at
+from memview.model.rules_backing import with_obj
+from memview.model.rules_process import with_proc
+from memview.model.state import Obs, State
+
+OBJ_SHIFT = 16  # where a cached translation keeps its object slot
+
+
+def fault_signal(ctx: Ctx, decision: str) -> Obs:
+    """The signal a design names for an unconfigured page or a denied access."""
+    variant = ctx.design[decision]
+    if variant == "sigbus":
+        return ctx.signal(Signal.SIGBUS, SiCode.BUS_ADRERR)
+    code = SiCode.SEGV_MAPERR if decision == "unconfigured" else SiCode.SEGV_ACCERR
+    return ctx.signal(Signal.SIGSEGV, code)
+
+
+def combined(ctx: Ctx, prot: Word, perms: Word) -> Word:
+    if ctx.design.is_("perm-combine", "or"):
+        return ctx.alg.bor(prot, perms)
+    return ctx.alg.band(prot, perms)
+
+
+def access(ctx: Ctx, state: State, op: Op) -> Result:
+    alg = ctx.alg
+    addr, kind, byte = op.args[:3]
+    proc = proc_at(ctx, state, op.proc)
+    place = place_of(ctx, state, proc, addr)
+    vpage = place.view_page
+    prot = alg.band(place.vma.attrs, alg.word(PERM_ALL))
+    pte = alg.select(proc.pte, vpage)
+    cached = has_bits(alg, pte, alg.word(PTE_VALID))
+    perms = alg.ite(cached, alg.band(pte, alg.word(PERM_ALL)), place.rng.perms)
+    obj_index = alg.ite(cached, alg.lshr(pte, OBJ_SHIFT), place.rng.obj)
+    bpage = alg.ite(cached, alg.select(proc.pte_page, vpage), backing_page(ctx, place.rng, vpage))
+    bbyte = alg.add(ctx.byte_of(bpage), ctx.in_page(addr))
+    obj = obj_at(ctx, state, obj_index)
+    allowed = has_bits(alg, combined(ctx, prot, perms), kind)
+    valid_kind = alg.or_(*(alg.eq(kind, alg.word(k)) for k in (PERM_R, PERM_W, PERM_X)))
+    vma_denied = alg.not_(has_bits(alg, prot, kind))
+    if ctx.design.is_("perm-combine", "or"):
+        vma_denied = alg.not_(allowed)
+
+    def sig(signo: Signal, code: int) -> Result:
+        return state, ctx.signal(signo, code)
+
+    cases: list[tuple[Bit, object]] = [
+        # Not an access at all: the trace reader refuses such kinds; symbolic engines must too.
+        (alg.not_(valid_kind), lambda: (state, ctx.errno(Errno.EINVAL))),
+        (alg.not_(place.mapped), lambda: sig(Signal.SIGSEGV, SiCode.SEGV_MAPERR)),
+        (vma_denied, lambda: sig(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
+        (alg.not_(alg.ult(vpage, ctx.page(state.view.size))), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
+        (alg.and_(alg.not_(cached), alg.not_(place.configured)), lambda: (state, fault_signal(ctx, "unconfigured"))),
+        (alg.not_(allowed), lambda: (state, fault_signal(ctx, "denied"))),
+        (alg.not_(alg.ult(bbyte, obj.size)), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
+    ]
+
+    def succeeded() -> Result:
+        private = has_bits(alg, place.vma.attrs, alg.word(VMA_PRIVATE))
+        is_write = alg.eq(kind, alg.word(PERM_W))
+        new_pte = alg.bor(alg.word(PTE_VALID), alg.bor(perms, alg.shl(obj_index, OBJ_SHIFT)))
+        installed = dataclasses.replace(
+            proc,
+            pte=alg.ite(cached, proc.pte, alg.store(proc.pte, vpage, new_pte)),
+            pte_page=alg.ite(cached, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
+        )
+        after_fault = with_proc(ctx, state, op.proc, installed)
+        read_value = alg.ite(place.private_copy, alg.select(proc.cow_data, place.view_byte),
+                             alg.select(obj.data, bbyte))
+
+        def write_shared() -> State:
+            new_obj = dataclasses.replace(obj, data=alg.store(obj.data, bbyte, byte))
+            return with_obj(ctx, after_fault, obj_index, new_obj)
+
+        def write_private() -> State:
+            # First write to a private page copies the whole backing page, then writes the copy.
+            page_lo = ctx.byte_of(vpage)
+            page_hi = alg.add(page_lo, alg.word(ctx.config.page_size))
+            shift = alg.sub(ctx.byte_of(bpage), page_lo)
+            copied = alg.paste(installed.cow_data, page_lo, page_hi, obj.data, shift)
+            cow_data = merge(alg, place.private_copy, installed.cow_data, copied)
+            new_proc = dataclasses.replace(
+                installed,
+                cow=alg.store(installed.cow, vpage, alg.word(1)),
+                cow_data=alg.store(cow_data, place.view_byte, byte),
+            )
+            return dataclasses.replace(after_fault, procs=update_at(alg, after_fault.procs, op.proc, new_proc))
+
+        def written() -> Result:
+            return cond(alg, private, write_private, write_shared), ctx.ok(0)
+
+        return cond(alg, is_write, written, lambda: (after_fault, ctx.ok(read_value)))
+
+    from memview.model.algebra import first_match
+
+    return first_match(alg, cases, succeeded)  # type: ignore[arg-type]

@@ -1,0 +1,180 @@
+"""Rules for backing objects: memfd_create, file creation, reopen, ftruncate, pwrite, F_ADD_SEALS."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from memview.model.algebra import Bit, Word, any_bits, cond, has_bits, subset, update_at
+from memview.model.constants import (
+    F_SEAL_FUTURE_WRITE,
+    F_SEAL_GROW,
+    F_SEAL_SEAL,
+    F_SEAL_SHRINK,
+    F_SEAL_WRITE,
+    MODE_RO,
+    MODE_RW,
+    PERM_W,
+    SEALS_ALL,
+    Errno,
+    FdKind,
+    ObjKind,
+)
+from memview.model.context import Ctx, Result
+from memview.model.ops import Op
+from memview.model.queries import fd_at, first_free, obj_at, proc_at
+from memview.model.rules_view import (
+    LOFF_LIMIT,
+    alloc_fd,
+    revoke_writable,
+    set_size,
+    with_fd,
+)
+from memview.model.state import Fd, Obj, State
+
+
+def with_obj(ctx: Ctx, state: State, index: Word, obj: Obj) -> State:
+    return dataclasses.replace(state, objs=update_at(ctx.alg, state.objs, index, obj))
+
+
+def create(ctx: Ctx, state: State, op: Op, kind: ObjKind, seals: Word) -> Result:
+    alg = ctx.alg
+    has_obj, index = first_free(alg, [alg.not_(o.exists) for o in state.objs])
+    has_fd, fd = alloc_fd(ctx, state, op.proc)
+
+    def created() -> Result:
+        obj = Obj(alg.bit(True), alg.word(kind), alg.word(0), seals, alg.table(0))
+        entry = Fd(alg.word(FdKind.BACKING), index, alg.word(MODE_RW))
+        return with_fd(ctx, with_obj(ctx, state, index, obj), op.proc, fd, entry), ctx.ok(fd)
+
+    # Object slots are never reclaimed: the bound is on objects ever created (ENFILE).
+    return ctx.guarded(state, [(alg.not_(has_obj), Errno.ENFILE), (alg.not_(has_fd), Errno.EMFILE)], created)
+
+
+def memfd_create(ctx: Ctx, state: State, op: Op) -> Result:
+    alg = ctx.alg
+    # memfd_create(2): without MFD_ALLOW_SEALING the memfd starts with F_SEAL_SEAL set.
+    seals = alg.ite(alg.eq(op.args[0], alg.word(0)), alg.word(F_SEAL_SEAL), alg.word(0))
+    return create(ctx, state, op, ObjKind.MEMFD, seals)
+
+
+def file_create(ctx: Ctx, state: State, op: Op) -> Result:
+    return create(ctx, state, op, ObjKind.FILE, ctx.alg.word(0))
+
+
+def backing_fd(ctx: Ctx, state: State, op: Op) -> tuple[Bit, Fd, Obj]:
+    is_open, entry = fd_at(ctx, proc_at(ctx, state, op.proc), op.args[0])
+    return is_open, entry, obj_at(ctx, state, entry.obj)
+
+
+def reopen(ctx: Ctx, state: State, op: Op) -> Result:
+    alg = ctx.alg
+    is_open, entry, _ = backing_fd(ctx, state, op)
+    mode = op.args[1]
+    has_fd, fd = alloc_fd(ctx, state, op.proc)
+    checks = [
+        (alg.not_(is_open), Errno.EBADF),
+        (alg.not_(alg.eq(entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
+        (alg.not_(alg.or_(alg.eq(mode, alg.word(MODE_RO)), alg.eq(mode, alg.word(MODE_RW)))), Errno.EINVAL),
+        (alg.not_(has_fd), Errno.EMFILE),
+    ]
+    new_entry = Fd(entry.kind, entry.obj, mode)
+    return ctx.guarded(state, checks, lambda: (with_fd(ctx, state, op.proc, fd, new_entry), ctx.ok(fd)))
+
+
+def truncate_backing(ctx: Ctx, state: State, op: Op, entry: Fd, obj: Obj) -> Result:
+    alg = ctx.alg
+    size = op.args[1]
+    shrinking = alg.ult(size, obj.size)
+    growing = alg.ult(obj.size, size)
+    checks = [
+        (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EINVAL),
+        (alg.not_(alg.ult(size, alg.word(LOFF_LIMIT))), Errno.EINVAL),
+        (alg.and_(shrinking, has_bits(alg, obj.seals, alg.word(F_SEAL_SHRINK))), Errno.EPERM),
+        (alg.and_(growing, has_bits(alg, obj.seals, alg.word(F_SEAL_GROW))), Errno.EPERM),
+    ]
+
+    def truncated() -> Result:
+        # Bytes past the new end are gone: growing again reads zeros (truncate(2)).
+        data = cond(alg, shrinking, lambda: alg.store_range(obj.data, size, obj.size, alg.word(0)), lambda: obj.data)
+        return with_obj(ctx, state, entry.obj, dataclasses.replace(obj, size=size, data=data)), ctx.ok()
+
+    return ctx.guarded(state, checks, truncated)
+
+
+def ftruncate(ctx: Ctx, state: State, op: Op) -> Result:
+    """ftruncate on the control fd sizes the view (if the design allows), on a backing fd the object."""
+    alg = ctx.alg
+    is_open, entry, obj = backing_fd(ctx, state, op)
+    is_control = alg.eq(entry.kind, alg.word(FdKind.CONTROL))
+    is_backing = alg.eq(entry.kind, alg.word(FdKind.BACKING))
+    sizing_by_ftruncate = ctx.design.is_("sizing", "inode")
+
+    def on_control() -> Result:
+        if sizing_by_ftruncate:
+            return set_size(ctx, state, op.args[1])
+        return state, ctx.errno(Errno.EINVAL)  # ftruncate(2): EINVAL, not a regular file
+
+    def on_other() -> Result:
+        return cond(alg, is_backing, lambda: truncate_backing(ctx, state, op, entry, obj),
+                    lambda: (state, ctx.errno(Errno.EINVAL)))
+
+    return ctx.guarded(state, [(alg.not_(is_open), Errno.EBADF)], lambda: cond(alg, is_control, on_control, on_other))
+
+
+def pwrite(ctx: Ctx, state: State, op: Op) -> Result:
+    alg = ctx.alg
+    is_open, entry, obj = backing_fd(ctx, state, op)
+    offset, byte = op.args[1], op.args[2]
+    end = alg.add(offset, alg.word(1))
+    growing = alg.ult(obj.size, end)
+    checks = [
+        (alg.not_(is_open), Errno.EBADF),
+        (alg.not_(alg.eq(entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
+        (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EBADF),
+        (alg.ult(alg.word(0xFF), byte), Errno.EINVAL),
+        (alg.not_(alg.ult(offset, alg.word(LOFF_LIMIT - 1))), Errno.EFBIG),
+        (any_bits(alg, obj.seals, alg.word(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)), Errno.EPERM),
+        (alg.and_(growing, has_bits(alg, obj.seals, alg.word(F_SEAL_GROW))), Errno.EPERM),
+    ]
+
+    def written() -> Result:
+        size = alg.ite(growing, end, obj.size)
+        new_obj = dataclasses.replace(obj, size=size, data=alg.store(obj.data, offset, byte))
+        return with_obj(ctx, state, entry.obj, new_obj), ctx.ok(1)
+
+    return ctx.guarded(state, checks, written)
+
+
+def seal(ctx: Ctx, state: State, op: Op) -> Result:
+    alg = ctx.alg
+    is_open, entry, obj = backing_fd(ctx, state, op)
+    seals = op.args[1]
+    adds_write = has_bits(alg, seals, alg.word(F_SEAL_WRITE))
+    writable_range = alg.or_(
+        *(
+            alg.and_(r.used, alg.eq(r.obj, entry.obj), has_bits(alg, r.perms, alg.word(PERM_W)))
+            for r in state.view.ranges
+        )
+    )
+    checks = [
+        (alg.not_(is_open), Errno.EBADF),
+        (alg.not_(alg.eq(entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
+        (alg.not_(alg.eq(obj.kind, alg.word(ObjKind.MEMFD))), Errno.EINVAL),
+        (alg.not_(subset(alg, seals, alg.word(SEALS_ALL))), Errno.EINVAL),
+        (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EPERM),
+        (has_bits(alg, obj.seals, alg.word(F_SEAL_SEAL)), Errno.EPERM),
+    ]
+    revoke_first = ctx.design.is_("seal-write", "revoke")
+    if not revoke_first:
+        checks.append((alg.and_(adds_write, writable_range), Errno.EBUSY))
+
+    def sealed() -> Result:
+        base = state
+        if revoke_first:
+            base = cond(alg, alg.and_(adds_write, writable_range), lambda: revoke_writable(ctx, state, entry.obj),
+                        lambda: state)
+        current = obj_at(ctx, base, entry.obj)
+        new_obj = dataclasses.replace(current, seals=alg.bor(current.seals, seals))
+        return with_obj(ctx, base, entry.obj, new_obj), ctx.ok()
+
+    return ctx.guarded(state, checks, sealed)
