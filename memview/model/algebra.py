@@ -116,6 +116,17 @@ def update_at(alg: Algebra, items: tuple[T, ...], index: Word, new: T) -> tuple[
     return tuple(merge(alg, alg.eq(index, alg.word(i)), new, old) for i, old in enumerate(items))
 
 
+def equal(alg: Algebra, a: Any, b: Any) -> Bit:
+    """Structural equality of records, tuples and leaves (tables included)."""
+    if a is b:
+        return alg.bit(True)
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return alg.and_(*(equal(alg, getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)))
+    if isinstance(a, tuple):
+        return alg.and_(*(equal(alg, x, y) for x, y in zip(a, b, strict=True)))
+    return alg.eq(a, b)
+
+
 def has_bits(alg: Algebra, word: Word, bits: Word) -> Bit:
     """All of bits are set in word."""
     return alg.eq(alg.band(word, bits), bits)

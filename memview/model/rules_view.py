@@ -163,7 +163,7 @@ def view_map_fd(ctx: Ctx, state: State, op: Op) -> Result:
     replace = ctx.design.is_("overlap", "replace")
     if not replace:
         checks.append((overlapping, Errno.EEXIST))
-    delta = alg.word(0) if ctx.design.is_("translation", "mem-offset") else alg.sub(ctx.page(fd_offset), lo)
+    delta = alg.sub(ctx.page(fd_offset), lo)
     new_range = Range(alg.bit(True), lo, hi, src_entry.obj, delta, granted)
     ranges = state.view.ranges
     carved_ok: Bit = alg.bit(True)

@@ -119,3 +119,20 @@ def lift_table(m: IntervalMap) -> Table:
 
 
 SYMBOLIC = Z3Algebra()
+
+
+def lift(value: Any) -> Any:
+    """A concrete record (State, Obs, Op, ...) with every leaf turned into a z3 constant."""
+    import dataclasses
+
+    if isinstance(value, bool):
+        return z3.BoolVal(value)
+    if isinstance(value, int):
+        return z3.BitVecVal(value, WIDTH)
+    if isinstance(value, IntervalMap):
+        return lift_table(value)
+    if isinstance(value, tuple):
+        return tuple(lift(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: lift(getattr(value, f.name)) for f in dataclasses.fields(value)})
+    raise TypeError(f"cannot lift {type(value).__name__}")

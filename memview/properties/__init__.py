@@ -1,0 +1,1 @@
+"""The property catalogue and its executable predicates."""

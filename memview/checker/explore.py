@@ -1,0 +1,132 @@
+"""Explicit-state breadth-first search of a small concrete configuration.
+
+Reachable states are nodes of a networkx DiGraph; edges carry the action and the observation.
+Every transition is judged by every selected step property, and ISOL by running the same action on
+a copy of the pre-state whose unreadable backing bytes differ. Breadth-first order makes the first
+violation of each property a shortest one (after the set-up prefix).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import networkx as nx
+
+from memview.checker.alphabet import Scope
+from memview.checker.result import HOLDS_BOUNDED, VIOLATED, PropertyResult
+from memview.model.concrete import CONCRETE
+from memview.model.design import Design
+from memview.model.machine import Machine
+from memview.model.observation import Observation
+from memview.model.ops import Action
+from memview.model.state import State
+from memview.model.step import step
+from memview.properties.catalogue import Property
+from memview.properties.judge import ISOL_PERTURBATION, violated_by
+from memview.properties.predicates import perturb_unreadable
+from memview.traces.trace import Step, Trace
+
+Progress = Callable[[int, int, int], None]  # depth, states, transitions
+
+
+@dataclass
+class Violation:
+    node: int
+    action: Action
+
+
+@dataclass
+class Exploration:
+    graph: nx.DiGraph  # nodes: ints (0 = the state after the prefix); edge data: action, observation
+    states: list[State]
+    violations: dict[str, Violation]
+    transitions: int
+    seconds: float
+    prefix_steps: list[Step]
+
+
+def explore(design: Design, scope: Scope, properties: list[Property], progress: Progress | None = None,
+            stop_when_all_violated: bool = True) -> Exploration:
+    machine = Machine(design, scope.config)
+    ctx = machine.ctx
+    start = time.monotonic()
+    prefix_steps = []
+    for act, label in scope.prefix:
+        prefix_steps.append(Step(act, machine.run(act), label))
+    root = machine.state
+    graph = nx.DiGraph()
+    index: dict[State, int] = {root: 0}
+    states = [root]
+    graph.add_node(0, depth=0)
+    violations: dict[str, Violation] = {}
+    pending = list(properties)
+    ops = [(act, act.to_op(CONCRETE)) for act in scope.alphabet]
+    frontier = [0]
+    transitions = 0
+    for depth in range(1, scope.depth + 1):
+        next_frontier = []
+        for node in frontier:
+            pre = states[node]
+            perturbed = perturb_unreadable(ctx, pre, ISOL_PERTURBATION) if any(p.id == "ISOL" for p in pending) else pre
+            for act, op in ops:
+                post, obs = step(ctx, pre, op)
+                transitions += 1
+                for prop_id in violated_by(ctx, pending, pre, act, op, obs, post, perturbed):
+                    violations[prop_id] = Violation(node, act)
+                pending = [p for p in pending if p.id not in violations]
+                target = index.get(post)
+                if target is None:
+                    target = len(states)
+                    index[post] = target
+                    states.append(post)
+                    graph.add_node(target, depth=depth)
+                    next_frontier.append(target)
+                if not graph.has_edge(node, target):
+                    graph.add_edge(node, target, action=act, observation=Observation.of(obs))
+            if progress is not None:
+                progress(depth, len(states), transitions)
+            if stop_when_all_violated and len(violations) == len(properties):
+                break
+        frontier = next_frontier
+        if not frontier or (stop_when_all_violated and len(violations) == len(properties)):
+            break
+    return Exploration(graph, states, violations, transitions, time.monotonic() - start, prefix_steps)
+
+
+def path_to(exploration: Exploration, node: int) -> list[Step]:
+    """The BFS-shortest steps from the post-prefix state to node."""
+    path = nx.shortest_path(exploration.graph, 0, node)
+    steps = []
+    for a, b in itertools.pairwise(path):
+        data = exploration.graph.edges[a, b]
+        steps.append(Step(data["action"], data["observation"]))
+    return steps
+
+
+def counterexample(design: Design, scope: Scope, exploration: Exploration, prop: str) -> Trace:
+    """The prefix, the shortest path to the violating state, and the violating step."""
+    violation = exploration.violations[prop]
+    steps = [*exploration.prefix_steps, *path_to(exploration, violation.node)]
+    machine = Machine(design, scope.config, exploration.states[violation.node])
+    steps.append(Step(violation.action, machine.run(violation.action)))
+    return Trace(design, scope.config, steps, {"property": prop, "engine": "explore"})
+
+
+def results(design: Design, scope: Scope, exploration: Exploration, properties: list[Property]) -> list[PropertyResult]:
+    out = []
+    for prop in properties:
+        violated = prop.id in exploration.violations
+        out.append(PropertyResult(
+            property=prop.id,
+            verdict=VIOLATED if violated else HOLDS_BOUNDED,
+            engine="explore",
+            how=scope.describe(),
+            states=len(exploration.states),
+            transitions=exploration.transitions,
+            seconds=exploration.seconds,
+            counterexample=counterexample(design, scope, exploration, prop.id) if violated else None,
+        ))
+    return out

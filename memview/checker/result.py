@@ -1,0 +1,45 @@
+"""What an engine reports per property: a verdict, how it was reached, and a counterexample."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from memview.traces.trace import Trace
+
+HOLDS_BOUNDED = "holds (bounded)"
+VIOLATED = "violated"
+
+
+@dataclass
+class PropertyResult:
+    property: str
+    verdict: str
+    engine: str
+    how: str
+    states: int
+    transitions: int
+    seconds: float
+    counterexample: Trace | None = None
+    trace_file: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def violated(self) -> bool:
+        return self.verdict == VIOLATED
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "property": self.property,
+            "verdict": self.verdict,
+            "engine": self.engine,
+            "how": self.how,
+            "states": self.states,
+            "transitions": self.transitions,
+            "seconds": round(self.seconds, 3),
+        }
+        if self.counterexample is not None:
+            out["counterexample_steps"] = len(self.counterexample.steps)
+        if self.trace_file is not None:
+            out["trace"] = self.trace_file
+        return out
