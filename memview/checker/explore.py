@@ -36,6 +36,8 @@ Progress = Callable[[int, int, int], None]  # depth, states, transitions
 class Violation:
     node: int
     action: Action
+    states: int  # states known when it was found
+    seconds: float  # since the search started
 
 
 @dataclass
@@ -75,7 +77,7 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
                 post, obs = step(ctx, pre, op)
                 transitions += 1
                 for prop_id in violated_by(ctx, pending, pre, act, op, obs, post, perturbed):
-                    violations[prop_id] = Violation(node, act)
+                    violations[prop_id] = Violation(node, act, len(states), time.monotonic() - start)
                 pending = [p for p in pending if p.id not in violations]
                 target = index.get(post)
                 if target is None:
@@ -118,15 +120,16 @@ def counterexample(design: Design, scope: Scope, exploration: Exploration, prop:
 def results(design: Design, scope: Scope, exploration: Exploration, properties: list[Property]) -> list[PropertyResult]:
     out = []
     for prop in properties:
-        violated = prop.id in exploration.violations
+        violation = exploration.violations.get(prop.id)
+        trace = counterexample(design, scope, exploration, prop.id) if violation else None
         out.append(PropertyResult(
-            property=prop.id,
-            verdict=VIOLATED if violated else HOLDS_BOUNDED,
+            property_id=prop.id,
+            verdict=VIOLATED if violation else HOLDS_BOUNDED,
             engine="explore",
-            how=scope.describe(),
-            states=len(exploration.states),
+            how=f"counterexample: {len(trace.steps)} steps" if trace else f"explore: all states to depth {scope.depth}",
+            states=violation.states if violation else len(exploration.states),
             transitions=exploration.transitions,
-            seconds=exploration.seconds,
-            counterexample=counterexample(design, scope, exploration, prop.id) if violated else None,
+            seconds=violation.seconds if violation else exploration.seconds,
+            counterexample=trace,
         ))
     return out

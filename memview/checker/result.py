@@ -13,7 +13,7 @@ VIOLATED = "violated"
 
 @dataclass
 class PropertyResult:
-    property: str
+    property_id: str
     verdict: str
     engine: str
     how: str
@@ -30,7 +30,7 @@ class PropertyResult:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "property": self.property,
+            "property": self.property_id,
             "verdict": self.verdict,
             "engine": self.engine,
             "how": self.how,

@@ -8,7 +8,7 @@ from memview.model.context import Ctx
 from memview.model.design import Design
 from memview.model.observation import Observation
 from memview.model.ops import Action
-from memview.model.state import State, initial_state
+from memview.model.state import Obs, State, initial_state
 from memview.model.step import step
 
 
@@ -17,10 +17,10 @@ class Machine:
         self.ctx = Ctx(CONCRETE, design, config)
         self.state = state if state is not None else initial_state(CONCRETE, config)
 
-    def successor(self, state: State, act: Action) -> tuple[State, Observation]:
-        new_state, obs = step(self.ctx, state, act.to_op(CONCRETE))
-        return new_state, Observation.of(obs)
+    def transition(self, state: State, act: Action) -> tuple[State, Obs]:
+        """The successor and the raw observation (what property predicates take)."""
+        return step(self.ctx, state, act.to_op(CONCRETE))
 
     def run(self, act: Action) -> Observation:
-        self.state, observation = self.successor(self.state, act)
-        return observation
+        self.state, obs = self.transition(self.state, act)
+        return Observation.of(obs)

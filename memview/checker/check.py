@@ -1,0 +1,69 @@
+"""`memview check`: run an engine over a design, self-check its counterexamples, write them out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memview import __version__
+from memview.checker.alphabet import Scope
+from memview.checker.explore import Progress, explore, results
+from memview.checker.result import PropertyResult
+from memview.model.design import Design
+from memview.properties.catalogue import Property
+from memview.traces.replay import replay_on_model
+
+
+class InternalError(RuntimeError):
+    """An engine and the reference backend disagree: a bug in memview, never in the user's input."""
+
+
+@dataclass
+class Report:
+    design: Design
+    results: list[PropertyResult]
+
+    @property
+    def violated(self) -> bool:
+        return any(r.violated for r in self.results)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "memview_version": __version__,
+            "design": self.design.to_json(),
+            "results": [r.to_json() for r in self.results],
+            "violated": self.violated,
+        }
+
+
+def self_check(result: PropertyResult, properties: list[Property]) -> None:
+    """A counterexample must replay on the reference backend to the same observations and violation."""
+    trace = result.counterexample
+    assert trace is not None
+    replayed = replay_on_model(trace, properties)
+    for step in replayed:
+        if not step.matches:
+            raise InternalError(f"{result.property_id} counterexample step {step.index}: the engine recorded "
+                                f"{step.recorded}, the reference backend gives {step.observed}")
+    if result.property_id not in replayed[-1].violated:
+        raise InternalError(f"{result.property_id} counterexample does not violate it on the reference backend")
+
+
+def run_check(design: Design, scope: Scope, properties: list[Property], out_dir: Path | None,
+              progress: Progress | None = None) -> Report:
+    exploration = explore(design, scope, properties, progress)
+    report = Report(design, results(design, scope, exploration, properties))
+    for result in report.results:
+        if result.counterexample is None:
+            continue
+        self_check(result, properties)
+        result.counterexample.meta["memview_version"] = __version__
+        if out_dir is not None:
+            from memview.traces.itf import write_trace
+
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path = out_dir / f"{design.name}-{result.property_id}.itf.json"
+            write_trace(result.counterexample, path)
+            result.trace_file = str(path)
+    return report

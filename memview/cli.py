@@ -1,0 +1,173 @@
+"""The `memview` command line: designs, properties, check, explain.
+
+Exit codes: 0 all hold, 1 a violation, 2 bad input (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from memview import __version__
+from memview.checker.alphabet import default_scope
+from memview.checker.check import run_check
+from memview.errors import InputError
+from memview.model.design import BUILTIN, DECISIONS, load_design
+from memview.properties.catalogue import CATALOGUE, select_properties
+
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+MAX_DEPTH = 12
+
+
+def out_console() -> Console:
+    return Console(soft_wrap=False, width=max(100, Console().width))
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="memview")
+def cli() -> None:
+    """A formal model and model-checker harness for the 2020 memory-view proposal."""
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--broken", is_flag=True, help="Also list the deliberately broken decisions tests use.")
+def designs(as_json: bool, broken: bool) -> None:
+    """List the built-in designs and every decision with its variants."""
+    decisions = [d for d in DECISIONS if broken or not d.broken]
+    if as_json:
+        emit_json({
+            "designs": {
+                name: {"description": d.description, "decisions": d.decisions()} for name, d in BUILTIN.items()
+            },
+            "decisions": [
+                {"name": d.name, "question": d.question, "default": d.default, "variants": d.variants,
+                 "source": d.source, "broken": d.broken}
+                for d in decisions
+            ],
+        })
+        return
+    console = out_console()
+    table = Table(title="Designs", title_justify="left")
+    table.add_column("design")
+    table.add_column("differs from seed in")
+    table.add_column("description")
+    for name, design in BUILTIN.items():
+        diff = ", ".join(f"{k}={v}" for k, v in design.overrides().items()) or "-"
+        table.add_row(name, diff, design.description)
+    console.print(table)
+    table = Table(title="Decisions (first variant is the seed's default)", title_justify="left")
+    table.add_column("decision")
+    table.add_column("variants")
+    table.add_column("question")
+    for d in decisions:
+        table.add_row(d.name + (" (broken)" if d.broken else ""), " | ".join(d.variants), d.question)
+    console.print(table)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def properties(as_json: bool) -> None:
+    """List the property catalogue."""
+    if as_json:
+        emit_json([{"id": p.id, "sentence": p.sentence, "source": p.source, "kind": p.kind} for p in CATALOGUE])
+        return
+    table = Table(title="Properties", title_justify="left", show_lines=True)
+    table.add_column("id")
+    table.add_column("kind")
+    table.add_column("sentence", ratio=3)
+    table.add_column("source", ratio=2)
+    for p in CATALOGUE:
+        table.add_row(p.id, p.kind, p.sentence, p.source)
+    out_console().print(table)
+
+
+@cli.command()
+@click.option("--design", "design_spec", default="seed", show_default=True, help="Built-in name or TOML file.")
+@click.option("--engine", type=click.Choice(["explore"]), default="explore", show_default=True)
+@click.option("--property", "property_ids", multiple=True, help="Property ID (repeatable); default all.")
+@click.option("--depth", type=int, default=4, show_default=True, help="Search depth after the set-up prefix.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for counterexample traces (default: none written).")
+def check(design_spec: str, engine: str, property_ids: tuple[str, ...], depth: int, as_json: bool,
+          out_dir: Path | None) -> None:
+    """Check the properties of a design; print a table and write counterexamples as traces."""
+    if not 1 <= depth <= MAX_DEPTH:
+        raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
+    design = load_design(design_spec)
+    props = select_properties(list(property_ids))
+    scope = default_scope(depth)
+    err = Console(stderr=True)
+    show_progress = not as_json and err.is_terminal
+
+    def progress(level: int, states: int, transitions: int) -> None:
+        if show_progress:
+            err.print(f"\rdepth {level}/{depth}: {states} states, {transitions} transitions", end="")
+
+    report = run_check(design, scope, props, out_dir, progress)
+    if show_progress:
+        err.print()
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        console = out_console()
+        table = Table(title=f"memview check: design {design.name} ({engine})", title_justify="left")
+        for column in ("property", "verdict", "how", "states", "time"):
+            table.add_column(column, no_wrap=column != "how")
+        for r in report.results:
+            verdict = f"[red]{r.verdict}[/red]" if r.violated else f"[green]{r.verdict}[/green]"
+            how = r.how
+            if r.trace_file:
+                how += f" -> {r.trace_file}"
+            table.add_row(r.property_id, verdict, how, str(r.states), f"{r.seconds:.1f}s")
+        console.print(table)
+        console.print(f"searched: {scope.describe()}")
+    sys.exit(EXIT_VIOLATION if report.violated else EXIT_OK)
+
+
+@cli.command()
+@click.argument("trace_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def explain(trace_file: Path, as_json: bool) -> None:
+    """Print a trace as a timeline with the view layout wherever it changes."""
+    from memview.traces.explain import explain as explain_text
+    from memview.traces.explain import explain_json
+    from memview.traces.itf import read_trace
+
+    trace = read_trace(trace_file)
+    if as_json:
+        emit_json(explain_json(trace))
+    else:
+        click.echo(explain_text(trace), nl=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="memview", standalone_mode=False)
+    except InputError as exc:
+        click.echo(f"memview: error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except click.exceptions.Abort:
+        click.echo("memview: aborted", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except click.ClickException as exc:
+        click.echo(f"memview: error: {exc.format_message()}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except SystemExit:
+        raise
+    sys.exit(EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""A readable account of a trace: a timeline of its steps and the view's layout wherever it changes.
+
+Explaining replays the trace on the model to learn the state after each step (a trace stores only
+actions and observations). The observations shown are the recorded ones; a step where the model
+now answers differently is flagged, since the trace then no longer describes the model (the model
+changed, or the trace was edited by hand). Layout tables follow the seed's:
+
+    Range (GiB)   Fd               Permissions
+    0-8           big-file.iso     read
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from memview.model.algebra import MASK
+from memview.model.config import Config
+from memview.model.constants import PERM_R, PERM_W, PERM_X, ObjKind
+from memview.model.machine import Machine
+from memview.model.observation import Observation
+from memview.model.ops import decode_arg, perms_text
+from memview.model.state import State
+from memview.traces.trace import Step, Trace
+
+UNITS = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1))
+# Integer arguments that are byte counts or offsets, shown in units; others in decimal or hex.
+SIZE_ARGS = {"size", "length", "offset", "fd_offset", "mem_offset"}
+PERM_WORDS = ((PERM_R, "read"), (PERM_W, "write"), (PERM_X, "exec"))
+# The seed's column widths (range, fd), widened when a cell needs more.
+LAYOUT_WIDTHS = (14, 17)
+GAP = 3
+
+
+@dataclass(frozen=True)
+class LayoutRow:
+    lo: int  # bytes into the view
+    hi: int
+    slot: int | None  # object slot; None for a gap no range covers
+    name: str | None
+    fd_offset: int | None  # bytes into the object where the row starts
+    perms: int | None
+
+
+@dataclass(frozen=True)
+class Layout:
+    view_size: int  # bytes
+    rows: list[LayoutRow]  # by address, gaps included up to view_size
+
+
+@dataclass(frozen=True)
+class StepReport:
+    index: int
+    step: Step
+    who: str
+    operation: str
+    replayed: Observation
+    layout: Layout | None  # set when this step changed the layout
+
+    @property
+    def differs(self) -> bool:
+        return self.replayed != self.step.observation
+
+
+# ---------------------------------------------------------------------------------------------
+# Replay
+
+
+def who(proc: int, config: Config) -> str:
+    """A, the clients B1..Bn, then forked children by process number (what fork returned)."""
+    if proc == 0:
+        return "A"
+    return f"B{proc}" if proc <= config.clients else f"P{proc}"
+
+
+def _size_text(value: int) -> str:
+    for unit, scale in UNITS[:-1]:
+        if value and value % scale == 0:
+            return f"{value // scale} {unit}"
+    return str(value)
+
+
+def operation_text(step: Step) -> str:
+    parts = []
+    for (name, kind), word in zip(step.action.spec.args, step.action.args, strict=True):
+        value = decode_arg(kind, word)
+        if isinstance(value, bool):
+            shown = "true" if value else "false"  # as the trace file spells it
+        elif isinstance(value, list):
+            shown = "+".join(value) or "none"
+        elif kind == "int" and name in SIZE_ARGS:
+            shown = _size_text(value)
+        elif kind == "int" and value >= 4096:
+            shown = hex(value)  # addresses and other big numbers read best in hex
+        else:
+            shown = str(value)
+        parts.append(f"{name}={shown}")
+    text = f"{step.action.name}({', '.join(parts)})"
+    return f'{text} "{step.label}"' if step.label else text
+
+
+def _layout_key(state: State) -> tuple[int, frozenset[tuple[int, ...]]]:
+    # The size is part of the key as the table shows the gaps up to it.
+    used = frozenset((r.lo, r.hi, r.obj, r.delta, r.perms) for r in state.view.ranges if r.used)
+    return state.view.size, used
+
+
+def _object_name(state: State, slot: int, names: dict[int, str]) -> str:
+    if slot in names:
+        return names[slot]
+    kind = ObjKind(state.objs[slot].kind).name.lower() if slot < len(state.objs) else "object"
+    return f"{kind}#{slot}"
+
+
+def _layout(state: State, config: Config, names: dict[int, str]) -> Layout:
+    page = config.page_size
+    rows = []
+    for r in sorted((r for r in state.view.ranges if r.used), key=lambda r: r.lo):
+        fd_offset = ((r.lo + r.delta) & MASK) * page
+        rows.append(LayoutRow(r.lo * page, r.hi * page, r.obj, _object_name(state, r.obj, names), fd_offset, r.perms))
+    gaps = []
+    at = 0
+    for row in [*rows, LayoutRow(state.view.size, state.view.size, None, None, None, None)]:
+        if at < min(row.lo, state.view.size):
+            gaps.append(LayoutRow(at, min(row.lo, state.view.size), None, None, None, None))
+        at = max(at, row.hi)
+    return Layout(state.view.size, sorted(rows + gaps, key=lambda row: row.lo))
+
+
+def report_steps(trace: Trace) -> list[StepReport]:
+    machine = Machine(trace.design, trace.config)
+    names: dict[int, str] = {}  # object slot -> the label of the step that created it
+    reports = []
+    for index, step in enumerate(trace.steps):
+        before = machine.state
+        replayed = machine.run(step.action)
+        after = machine.state
+        for slot, (old, new) in enumerate(zip(before.objs, after.objs, strict=True)):
+            if new.exists and not old.exists:
+                names[slot] = step.label or f"{ObjKind(new.kind).name.lower()}#{slot}"
+        changed = _layout_key(before) != _layout_key(after)
+        layout = _layout(after, trace.config, names) if changed else None
+        reports.append(
+            StepReport(index, step, who(step.action.proc, trace.config), operation_text(step), replayed, layout)
+        )
+    return reports
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _unit(layout: Layout) -> tuple[str, int]:
+    """The largest unit in which every boundary is a whole number."""
+    bounds = [layout.view_size] + [b for row in layout.rows for b in (row.lo, row.hi)]
+    return next((unit, scale) for unit, scale in UNITS if all(b % scale == 0 for b in bounds))
+
+
+def perms_words(bits: int) -> str:
+    words = [word for bit, word in PERM_WORDS if bits & bit]
+    extra = bits & ~(PERM_R | PERM_W | PERM_X)
+    if extra:
+        words.append(hex(extra))
+    return "+".join(words) or "none"
+
+
+def _columns(rows: Sequence[Sequence[str]], widths: tuple[int, ...] = ()) -> list[str]:
+    """Fixed-width columns, each at least as wide as widths asks; the last is not padded."""
+    count = len(rows[0])
+    sizes = [max(len(row[i]) for row in rows) + GAP for i in range(count - 1)]
+    sizes = [max(size, widths[i] if i < len(widths) else 0) for i, size in enumerate(sizes)]
+    return ["".join(cell.ljust(size) for cell, size in zip(row, sizes, strict=False)) + row[-1] for row in rows]
+
+
+def layout_table(layout: Layout) -> list[str]:
+    unit, scale = _unit(layout)
+    cells = [(f"Range ({unit})", "Fd", "Permissions")]
+    for row in layout.rows:
+        name = row.name if row.name is not None else "<none>"
+        perms = perms_words(row.perms) if row.perms is not None else "<none>"
+        cells.append((f"{row.lo // scale}-{row.hi // scale}", name, perms))
+    return _columns(cells, LAYOUT_WIDTHS)
+
+
+def _header(trace: Trace) -> list[str]:
+    overrides = trace.design.overrides()
+    changes = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "the seed's defaults"
+    config = ", ".join(f"{k}={v}" for k, v in trace.config.to_json().items())
+    lines = [f"Design: {trace.design.name} ({changes})", f"Config: {config}"]
+    lines += [f"{key.capitalize()}: {value}" for key, value in trace.meta.items()]
+    return lines
+
+
+def explain(trace: Trace) -> str:
+    reports = report_steps(trace)
+    lines = [*_header(trace), ""]
+    rows = [("step", "who", "operation", "observation")]
+    rows += [(str(r.index), r.who, r.operation, str(r.step.observation)) for r in reports]
+    timeline = _columns(rows)
+    lines.append(timeline[0])
+    for report, line in zip(reports, timeline[1:], strict=True):
+        if report.differs:
+            line += "   <-- DIFFERS"
+        lines.append(line)
+        if report.differs:
+            lines.append(
+                f"      ! step {report.index}: the model now gives {report.replayed}, "
+                f"the trace recorded {report.step.observation}"
+            )
+        if report.layout is not None:
+            lines += ["", *(f"      {text}" for text in layout_table(report.layout)), ""]
+    lines += ["", _summary(reports)]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _summary(reports: list[StepReport]) -> str:
+    differing = [str(r.index) for r in reports if r.differs]
+    if not differing:
+        return f"Replay: the model gives every recorded observation ({len(reports)} steps)."
+    return (
+        f"Replay: {len(differing)} of {len(reports)} steps differ from the model "
+        f"(step{'s' if len(differing) > 1 else ''} {', '.join(differing)})."
+    )
+
+
+def _row_json(row: LayoutRow) -> dict[str, Any]:
+    return {
+        "lo": row.lo,
+        "hi": row.hi,
+        "object": row.name,
+        "slot": row.slot,
+        "fd_offset": row.fd_offset,
+        "perms": perms_text(row.perms) if row.perms is not None else None,
+    }
+
+
+def _layout_json(layout: Layout) -> dict[str, Any]:
+    unit, _ = _unit(layout)
+    return {"view_size": layout.view_size, "unit": unit, "rows": [_row_json(row) for row in layout.rows]}
+
+
+def explain_json(trace: Trace) -> dict[str, Any]:
+    """What explain prints, as data (integers plain, sizes in bytes) for `memview explain --json`."""
+    reports = report_steps(trace)
+    steps = []
+    for r in reports:
+        entry: dict[str, Any] = {
+            "step": r.index,
+            "who": r.who,
+            "action": r.step.action.readable(),
+            "label": r.step.label,
+            "operation": r.operation,
+            "observation": str(r.step.observation),
+            "replayed": str(r.replayed),
+            "differs": r.differs,
+            "layout": None if r.layout is None else _layout_json(r.layout),
+        }
+        steps.append(entry)
+    return {
+        "design": trace.design.to_json(),
+        "config": trace.config.to_json(),
+        "meta": dict(trace.meta),
+        "steps": steps,
+        "differing_steps": [r.index for r in reports if r.differs],
+    }
