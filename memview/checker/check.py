@@ -58,7 +58,6 @@ def run_check(design: Design, scope: Scope, properties: list[Property], out_dir:
         if result.counterexample is None:
             continue
         self_check(result, properties)
-        result.counterexample.meta["memview_version"] = __version__
         if out_dir is not None:
             from memview.traces.itf import write_trace
 

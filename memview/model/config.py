@@ -14,6 +14,19 @@ from typing import Any
 
 from memview.errors import InputError
 
+MAX_PAGE_SIZE = 1 << 30  # page_size is a power of two up to this (1 GiB)
+
+# The (least, greatest) value of each table bound; fork_slots may be 0 (no fork). Config.validate
+# enforces these and memview.traces.schema writes them into trace.schema.json.
+BOUND_LIMITS: dict[str, tuple[int, int]] = {
+    "ranges": (1, 64),
+    "objects": (1, 64),
+    "fds": (1, 64),
+    "clients": (1, 16),
+    "fork_slots": (0, 16),
+    "vmas": (1, 64),
+}
+
 
 @dataclass(frozen=True)
 class Config:
@@ -60,11 +73,9 @@ class Config:
         return config
 
     def validate(self, place: str) -> None:
-        if self.page_size < 1 or self.page_size & (self.page_size - 1) or self.page_size > 1 << 30:
+        if self.page_size < 1 or self.page_size & (self.page_size - 1) or self.page_size > MAX_PAGE_SIZE:
             raise InputError(f"{place}.page_size", f"must be a power of two up to 1 GiB, got {self.page_size}")
-        limits = {"ranges": 64, "objects": 64, "fds": 64, "clients": 16, "fork_slots": 16, "vmas": 64}
-        for name, limit in limits.items():
+        for name, (low, limit) in BOUND_LIMITS.items():
             value = getattr(self, name)
-            low = 0 if name == "fork_slots" else 1
             if not low <= value <= limit:
                 raise InputError(f"{place}.{name}", f"must be between {low} and {limit}, got {value}")

@@ -56,7 +56,7 @@ DECISIONS: tuple[Decision, ...] = (
             "split": "unmap any page-aligned span: ranges are split, a hole is a no-op",
             "exact": "only exactly one whole range; anything else is EINVAL",
         },
-        "munmap(2) accepts any span; vhost-user REM_MEM_REG and vfio-user DMA_UNMAP name whole regions",
+        "munmap(2) and vfio-user DMA_UNMAP accept part of a region; vhost-user REM_MEM_REG names a whole one",
     ),
     Decision(
         "unconfigured",
@@ -67,8 +67,13 @@ DECISIONS: tuple[Decision, ...] = (
     Decision(
         "denied",
         "The signal for an access the range's permissions forbid.",
-        {"sigsegv": "SIGSEGV/SEGV_ACCERR", "sigbus": "SIGBUS/BUS_ADRERR"},
-        "seed: 'accesses a page with incorrect permissions ... SIGSEGV/SIGBUS'; SEGV_ACCERR in sigaction(2)",
+        {
+            "sigsegv": "SIGSEGV/SEGV_ACCERR (a protection fault: the PTE carries the AND)",
+            "sigsegv-maperr": "SIGSEGV/SEGV_MAPERR (the driver's fault handler returns VM_FAULT_SIGSEGV)",
+            "sigbus": "SIGBUS/BUS_ADRERR",
+        },
+        "seed: 'accesses a page with incorrect permissions ... SIGSEGV/SIGBUS'; SEGV_ACCERR in sigaction(2); "
+        "notes/kernel-backend-facts.md measured si_code 1 from a page_mkwrite refusal",
     ),
     Decision(
         "mprotect",
@@ -78,6 +83,15 @@ DECISIONS: tuple[Decision, ...] = (
             "strict": "mmap/mprotect fail EACCES when prot exceeds A's permissions anywhere in the range",
         },
         "seed: 'pte protection bits are the AND'; mprotect(2) EACCES; SGX enclave page permissions",
+    ),
+    Decision(
+        "empty-perms",
+        "MAP_FD with no permission flags at all.",
+        {
+            "read-write": "granted read+write, as the seed's first example (no .flags) is tabled",
+            "einval": "EINVAL: a range must name its permissions",
+        },
+        "seed: the guest-ram MAP_FD sets no .flags and the table shows '8-10 guest-ram read+write'",
     ),
     Decision(
         "write-only",

@@ -38,7 +38,7 @@ def fault_signal(ctx: Ctx, decision: str) -> Obs:
     variant = ctx.design[decision]
     if variant == "sigbus":
         return ctx.signal(Signal.SIGBUS, SiCode.BUS_ADRERR)
-    code = SiCode.SEGV_MAPERR if decision == "unconfigured" else SiCode.SEGV_ACCERR
+    code = SiCode.SEGV_ACCERR if variant == "sigsegv" and decision == "denied" else SiCode.SEGV_MAPERR
     return ctx.signal(Signal.SIGSEGV, code)
 
 
@@ -79,7 +79,8 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(alg.ult(vpage, ctx.page(state.view.size))), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
         (alg.and_(alg.not_(cached), alg.not_(place.configured)), lambda: (state, fault_signal(ctx, "unconfigured"))),
         (alg.not_(allowed), lambda: (state, fault_signal(ctx, "denied"))),
-        (alg.not_(alg.ult(bbyte, obj.size)), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
+        # mmap(2): only pages wholly past the end fault; the rest of the last page is accessible.
+        (alg.not_(alg.ult(ctx.byte_of(bpage), obj.size)), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
     ]
 
     def succeeded() -> Result:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from memview.model.algebra import Bit, Word, any_bits, cond, has_bits, subset, update_at
+from memview.model.algebra import MASK, Bit, Word, any_bits, cond, has_bits, subset, umin, update_at
 from memview.model.constants import (
     F_SEAL_FUTURE_WRITE,
     F_SEAL_GROW,
@@ -94,8 +94,9 @@ def truncate_backing(ctx: Ctx, state: State, op: Op, entry: Fd, obj: Obj) -> Res
     ]
 
     def truncated() -> Result:
-        # Bytes past the new end are gone: growing again reads zeros (truncate(2)).
-        data = cond(alg, shrinking, lambda: alg.store_range(obj.data, size, obj.size, alg.word(0)), lambda: obj.data)
+        # Bytes past the new end are gone, and an extended part reads as zeros (truncate(2)); that
+        # includes bytes a mapping wrote beyond the old end in its last page.
+        data = alg.store_range(obj.data, umin(alg, size, obj.size), alg.word(MASK), alg.word(0))
         return with_obj(ctx, state, entry.obj, dataclasses.replace(obj, size=size, data=data)), ctx.ok()
 
     return ctx.guarded(state, checks, truncated)
@@ -132,14 +133,19 @@ def pwrite(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(alg.eq(entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
         (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EBADF),
         (alg.ult(alg.word(0xFF), byte), Errno.EINVAL),
-        (alg.not_(alg.ult(offset, alg.word(LOFF_LIMIT - 1))), Errno.EFBIG),
+        # pwrite(2): a negative loff_t is EINVAL; writing at the largest offset exceeds the limit.
+        (alg.not_(alg.ult(offset, alg.word(LOFF_LIMIT))), Errno.EINVAL),
+        (alg.eq(offset, alg.word(LOFF_LIMIT - 1)), Errno.EFBIG),
         (any_bits(alg, obj.seals, alg.word(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)), Errno.EPERM),
         (alg.and_(growing, has_bits(alg, obj.seals, alg.word(F_SEAL_GROW))), Errno.EPERM),
     ]
 
     def written() -> Result:
         size = alg.ite(growing, end, obj.size)
-        new_obj = dataclasses.replace(obj, size=size, data=alg.store(obj.data, offset, byte))
+        # The gap a write past the end leaves reads as zeros (pwrite(2), lseek(2) holes), whatever a
+        # mapping may have left in the last page beyond the old end.
+        data = alg.ite(growing, alg.store_range(obj.data, obj.size, alg.word(MASK), alg.word(0)), obj.data)
+        new_obj = dataclasses.replace(obj, size=size, data=alg.store(data, offset, byte))
         return with_obj(ctx, state, entry.obj, new_obj), ctx.ok(1)
 
     return ctx.guarded(state, checks, written)

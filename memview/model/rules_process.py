@@ -11,7 +11,9 @@ from memview.model.algebra import (
     Word,
     any_bits,
     cond,
+    first_match,
     has_bits,
+    merge,
     overlap,
     subset,
     umax,
@@ -32,7 +34,7 @@ from memview.model.constants import (
 from memview.model.context import Ctx, Result
 from memview.model.ops import Op
 from memview.model.queries import fd_at, first_free, proc_at, proc_valid
-from memview.model.rules_view import alloc_fd, control_closed, with_fd
+from memview.model.rules_view import LOFF_LIMIT, alloc_fd, control_closed, with_fd
 from memview.model.slots import any_overlap, covered, insert, reshape
 from memview.model.state import Proc, State, Vma, empty_fd, empty_vma
 
@@ -68,8 +70,10 @@ def close(ctx: Ctx, state: State, op: Op) -> Result:
 
     def closed() -> Result:
         after = with_fd(ctx, state, op.proc, op.args[0], empty_fd(alg))
-        is_control = alg.eq(entry.kind, alg.word(FdKind.CONTROL))
-        return cond(alg, is_control, lambda: control_closed(ctx, after), lambda: after), ctx.ok()
+        # The view's control file is released with its last fd (a forked child may hold a copy).
+        still_held = alg.or_(*(alg.eq(f.kind, alg.word(FdKind.CONTROL)) for p in after.procs for f in p.fds))
+        last_control = alg.and_(alg.eq(entry.kind, alg.word(FdKind.CONTROL)), alg.not_(still_held))
+        return cond(alg, last_control, lambda: control_closed(ctx, after), lambda: after), ctx.ok()
 
     return ctx.guarded(state, [(alg.not_(is_open), Errno.EBADF)], closed)
 
@@ -104,7 +108,8 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(subset(alg, prot, alg.word(PERM_ALL))), Errno.EINVAL),
         (alg.not_(ctx.aligned(offset)), Errno.EINVAL),
         (overflows, Errno.ENOMEM),
-        (alg.add_overflows(view_lo, pages), Errno.EOVERFLOW),
+        # file_mmap_ok: the mapped file range must end below MAX_LFS_FILESIZE (2^63).
+        (alg.ult(alg.word(LOFF_LIMIT >> ctx.config.page_shift), view_hi), Errno.EOVERFLOW),
         (alg.not_(is_open), Errno.EBADF),
         (alg.not_(alg.eq(entry.kind, alg.word(FdKind.VIEW))), Errno.ENODEV),
     ]
@@ -128,6 +133,9 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
         # A guard page after each mapping keeps neighbouring mappings apart, as the model never
         # needs to merge them.
         new_proc = dataclasses.replace(proc, vmas=vmas, next_page=alg.add(hi, alg.word(1)))
+        # A new private mapping starts with no private copies of its own.
+        fresh_cow = alg.store_range(proc.cow, view_lo, view_hi, alg.word(0))
+        new_proc = dataclasses.replace(new_proc, cow=alg.ite(private, fresh_cow, proc.cow))
         return with_proc(ctx, state, op.proc, new_proc), ctx.ok(ctx.byte_of(lo))
 
     return ctx.guarded(state, checks, mapped)
@@ -137,34 +145,61 @@ def sealed_in(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Bit:
     return any_overlap(ctx.alg, proc.vmas, lo, hi, lambda v: any_bits(ctx.alg, v.attrs, ctx.alg.word(VMA_SEALED)))
 
 
-def span(ctx: Ctx, addr: Word, length: Word) -> tuple[list[tuple[Bit, int]], Word, Word]:
-    """Checks shared by munmap, mprotect and mseal: alignment and wrap-around, then [lo, hi)."""
+def span(ctx: Ctx, addr: Word, length: Word) -> tuple[Bit, Bit, Word, Word]:
+    """(unaligned, wraps, lo, hi) for munmap, mprotect and mseal: [lo, hi) in pages.
+
+    wraps is true when addr + length, rounded up to a page, passes 2^64: each caller maps it to
+    the errno its man page gives.
+    """
     alg = ctx.alg
     overflows, pages = length_pages(ctx, length)
     lo = ctx.page(addr)
     hi = alg.add(lo, pages)
-    checks: list[tuple[Bit, int]] = [
-        (alg.not_(ctx.aligned(addr)), Errno.EINVAL),
-        (alg.or_(overflows, alg.add_overflows(lo, pages)), Errno.ENOMEM),
-    ]
-    return checks, lo, hi
+    wraps = alg.or_(overflows, alg.add_overflows(addr, ctx.byte_of(pages)))
+    wraps = alg.and_(wraps, alg.not_(alg.eq(length, alg.word(0))))
+    return alg.not_(ctx.aligned(addr)), wraps, lo, hi
+
+
+def beyond_user_space(ctx: Ctx, hi: Word) -> Bit:
+    return ctx.alg.ult(ctx.alg.word(USER_VA_END >> ctx.config.page_shift), hi)
 
 
 def reshaped(ctx: Ctx, state: State, op: Op, proc: Proc, lo: Word, hi: Word,
              middle: Callable[[Vma], Vma] | None, checks: list[tuple[Bit, int]]) -> Result:
     ok, vmas = reshape(ctx.alg, proc.vmas, lo, hi, empty_vma(ctx.alg), middle)
     checks.append((ctx.alg.not_(ok), Errno.ENOMEM))
+    if middle is None:
+        # Private copies die with the private mapping that made them (munmap(2)).
+        proc = drop_private_copies(ctx, proc, lo, hi)
     return ctx.guarded(state, checks,
                        lambda: (with_proc(ctx, state, op.proc, dataclasses.replace(proc, vmas=vmas)), ctx.ok()))
+
+
+def drop_private_copies(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
+    """Forget the private copies that the private mappings overlapping [lo, hi) hold there."""
+    alg = ctx.alg
+    cow = proc.cow
+    for vma in proc.vmas:
+        private = alg.and_(vma.used, has_bits(alg, vma.attrs, alg.word(VMA_PRIVATE)),
+                           overlap(alg, vma.lo, vma.hi, lo, hi))
+        view_lo = alg.add(umax(alg, vma.lo, lo), vma.delta)
+        view_hi = alg.add(umin(alg, vma.hi, hi), vma.delta)
+        cow = merge(alg, private, alg.store_range(cow, view_lo, view_hi, alg.word(0)), cow)
+    return dataclasses.replace(proc, cow=cow)
 
 
 def munmap(ctx: Ctx, state: State, op: Op) -> Result:
     alg = ctx.alg
     addr, length = op.args[:2]
     proc = proc_at(ctx, state, op.proc)
-    checks, lo, hi = span(ctx, addr, length)
-    checks.insert(1, (alg.eq(length, alg.word(0)), Errno.EINVAL))
-    checks.append((sealed_in(ctx, proc, lo, hi), Errno.EPERM))
+    unaligned, wraps, lo, hi = span(ctx, addr, length)
+    # munmap(2): EINVAL for an unaligned address, a zero length, or a range "too large".
+    checks: list[tuple[Bit, int]] = [
+        (unaligned, Errno.EINVAL),
+        (alg.eq(length, alg.word(0)), Errno.EINVAL),
+        (alg.or_(wraps, beyond_user_space(ctx, hi)), Errno.EINVAL),
+        (sealed_in(ctx, proc, lo, hi), Errno.EPERM),
+    ]
     return reshaped(ctx, state, op, proc, lo, hi, None, checks)
 
 
@@ -172,9 +207,11 @@ def mprotect(ctx: Ctx, state: State, op: Op) -> Result:
     alg = ctx.alg
     addr, length, prot = op.args[:3]
     proc = proc_at(ctx, state, op.proc)
-    checks, lo, hi = span(ctx, addr, length)
-    checks.insert(1, (alg.not_(subset(alg, prot, alg.word(PERM_ALL))), Errno.EINVAL))
-    checks += [
+    unaligned, wraps, lo, hi = span(ctx, addr, length)
+    # The order of do_mprotect_pkey: alignment, zero length (success), wrap-around, prot bits.
+    checks: list[tuple[Bit, int]] = [
+        (wraps, Errno.ENOMEM),
+        (alg.not_(subset(alg, prot, alg.word(PERM_ALL))), Errno.EINVAL),
         (alg.not_(covered(alg, proc.vmas, lo, hi)), Errno.ENOMEM),
         (sealed_in(ctx, proc, lo, hi), Errno.EPERM),
     ]
@@ -194,27 +231,33 @@ def mprotect(ctx: Ctx, state: State, op: Op) -> Result:
     def protect(v: Vma) -> Vma:
         return dataclasses.replace(v, attrs=alg.bor(alg.band(v.attrs, alg.word(MASK ^ PERM_ALL)), prot))
 
-    empty_length = alg.eq(length, alg.word(0))
-    return cond(alg, alg.and_(ctx.aligned(addr), subset(alg, prot, alg.word(PERM_ALL)), empty_length),
-                lambda: (state, ctx.ok()),
-                lambda: reshaped(ctx, state, op, proc, lo, hi, protect, checks))
+    return first_match(alg, [
+        (unaligned, lambda: (state, ctx.errno(Errno.EINVAL))),
+        (alg.eq(length, alg.word(0)), lambda: (state, ctx.ok())),
+    ], lambda: reshaped(ctx, state, op, proc, lo, hi, protect, checks))
 
 
 def mseal(ctx: Ctx, state: State, op: Op) -> Result:
     alg = ctx.alg
     addr, length = op.args[:2]
     proc = proc_at(ctx, state, op.proc)
-    checks, lo, hi = span(ctx, addr, length)
-    checks.append((alg.not_(covered(alg, proc.vmas, lo, hi)), Errno.ENOMEM))
+    unaligned, wraps, lo, hi = span(ctx, addr, length)
+    # Documentation/userspace-api/mseal.rst: EINVAL for alignment and overflow, zero length is
+    # success, ENOMEM for a range that is not fully mapped.
+    checks: list[tuple[Bit, int]] = [
+        (wraps, Errno.EINVAL),
+        (alg.not_(covered(alg, proc.vmas, lo, hi)), Errno.ENOMEM),
+    ]
     if ctx.design.is_("mseal", "refuse"):
         checks.append((alg.bit(True), Errno.EPERM))
 
     def seal(v: Vma) -> Vma:
         return dataclasses.replace(v, attrs=alg.bor(v.attrs, alg.word(VMA_SEALED)))
 
-    empty_length = alg.eq(length, alg.word(0))
-    return cond(alg, alg.and_(ctx.aligned(addr), empty_length), lambda: (state, ctx.ok()),
-                lambda: reshaped(ctx, state, op, proc, lo, hi, seal, checks))
+    return first_match(alg, [
+        (unaligned, lambda: (state, ctx.errno(Errno.EINVAL))),
+        (alg.eq(length, alg.word(0)), lambda: (state, ctx.ok())),
+    ], lambda: reshaped(ctx, state, op, proc, lo, hi, seal, checks))
 
 
 def fork(ctx: Ctx, state: State, op: Op) -> Result:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 
 from memview.model.algebra import (
     MASK,
@@ -102,27 +103,39 @@ def view_set_size(ctx: Ctx, state: State, op: Op) -> Result:
     return ctx.guarded(state, checks, lambda: set_size(ctx, state, op.args[1]))
 
 
-def granted_perms(ctx: Ctx, perms: Word, mode: Word, seals: Word) -> tuple[list[tuple[Bit, int]], Word]:
-    """MAP_FD's permission checks against the backing fd's mode and seals, and what is granted."""
+@dataclass(frozen=True)
+class Grant:
+    """MAP_FD's permission checks, split by when they apply, and the permissions granted."""
+
+    flag_checks: list[tuple[Bit, int]]  # the flags themselves: before the span checks
+    access_checks: list[tuple[Bit, int]]  # against the backing fd's mode and seals: after them
+    perms: Word
+
+
+def granted_perms(ctx: Ctx, perms: Word, mode: Word, seals: Word) -> Grant:
     alg = ctx.alg
-    checks: list[tuple[Bit, int]] = [
-        (alg.not_(subset(alg, perms, alg.word(PERM_ALL))), Errno.EINVAL),
-        (alg.eq(perms, alg.word(0)), Errno.EINVAL),
-    ]
+    flag_checks: list[tuple[Bit, int]] = [(alg.not_(subset(alg, perms, alg.word(PERM_ALL))), Errno.EINVAL)]
+    no_flags = alg.eq(perms, alg.word(0))
+    if ctx.design.is_("empty-perms", "einval"):
+        flag_checks.append((no_flags, Errno.EINVAL))
+    else:
+        perms = alg.ite(no_flags, alg.word(PERM_R | PERM_W), perms)
     write_only = alg.and_(has_bits(alg, perms, alg.word(PERM_W)), alg.not_(has_bits(alg, perms, alg.word(PERM_R))))
     if ctx.design.is_("write-only", "einval"):
-        checks.append((write_only, Errno.EINVAL))
+        flag_checks.append((write_only, Errno.EINVAL))
     else:
         perms = alg.ite(write_only, alg.bor(perms, alg.word(PERM_R)), perms)
     wants_write = has_bits(alg, perms, alg.word(PERM_W))
     sealed = any_bits(alg, seals, alg.word(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
     if ctx.design.is_("map-perm", "refuse"):
-        checks.append((alg.and_(wants_write, alg.not_(has_bits(alg, mode, alg.word(PERM_W)))), Errno.EACCES))
-        checks.append((alg.and_(wants_write, sealed), Errno.EPERM))
-        return checks, perms
+        access_checks: list[tuple[Bit, int]] = [
+            (alg.and_(wants_write, alg.not_(has_bits(alg, mode, alg.word(PERM_W)))), Errno.EACCES),
+            (alg.and_(wants_write, sealed), Errno.EPERM),
+        ]
+        return Grant(flag_checks, access_checks, perms)
     masked = alg.band(perms, alg.bor(mode, alg.word(MASK ^ PERM_W)))
     masked = alg.ite(sealed, without_bits(alg, masked, PERM_W), masked)
-    return checks, masked
+    return Grant(flag_checks, [], masked)
 
 
 def span_checks(ctx: Ctx, offset: Word, size: Word, limit: Word) -> list[tuple[Bit, int]]:
@@ -143,8 +156,8 @@ def view_map_fd(ctx: Ctx, state: State, op: Op) -> Result:
     proc = proc_at(ctx, state, op.proc)
     src_open, src_entry = fd_at(ctx, proc, src)
     obj = obj_at(ctx, state, src_entry.obj)
-    perm_checks, granted = granted_perms(ctx, perms, src_entry.mode, obj.seals)
-    checks += perm_checks[:2]  # unknown and empty permissions come before the span checks
+    grant = granted_perms(ctx, perms, src_entry.mode, obj.seals)
+    checks += grant.flag_checks
     checks += span_checks(ctx, mem_offset, size, state.view.size)
     checks += [
         (alg.not_(ctx.aligned(fd_offset)), Errno.EINVAL),
@@ -153,7 +166,7 @@ def view_map_fd(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(src_open), Errno.EBADF),
         (alg.not_(alg.eq(src_entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
     ]
-    checks += perm_checks[2:]
+    checks += grant.access_checks
     if ctx.design.is_("truncation", "require-seal"):
         shrinkable = alg.or_(alg.not_(alg.eq(obj.kind, alg.word(ObjKind.MEMFD))),
                              alg.not_(has_bits(alg, obj.seals, alg.word(F_SEAL_SHRINK))))
@@ -164,7 +177,7 @@ def view_map_fd(ctx: Ctx, state: State, op: Op) -> Result:
     if not replace:
         checks.append((overlapping, Errno.EEXIST))
     delta = alg.sub(ctx.page(fd_offset), lo)
-    new_range = Range(alg.bit(True), lo, hi, src_entry.obj, delta, granted)
+    new_range = Range(alg.bit(True), lo, hi, src_entry.obj, delta, grant.perms)
     ranges = state.view.ranges
     carved_ok: Bit = alg.bit(True)
     if replace:

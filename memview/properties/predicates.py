@@ -234,7 +234,8 @@ def fault(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
         (alg.not_(alg.ult(place.view_page, ctx.page(pre.view.size))), signal(Signal.SIGBUS, SiCode.BUS_ADRERR)),
         (alg.not_(place.configured), fault_signal(ctx, "unconfigured")),
         (alg.not_(has_bits(alg, place.rng.perms, kind)), fault_signal(ctx, "denied")),
-        (alg.not_(alg.ult(place.backing_byte, backing.size)), signal(Signal.SIGBUS, SiCode.BUS_ADRERR)),
+        (alg.not_(alg.ult(alg.sub(place.backing_byte, ctx.in_page(place.backing_byte)), backing.size)),
+         signal(Signal.SIGBUS, SiCode.BUS_ADRERR)),
     ]
     for condition, named in reversed(classified):
         expected = merge(alg, condition, named, expected)

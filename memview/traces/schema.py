@@ -1,0 +1,228 @@
+"""The JSON Schema of memview's ITF traces, built from the model's catalogues.
+
+trace.schema.json, beside this file, is this module's output. Regenerate it after the model's
+operations, argument kinds, decisions, designs, errnos, signals or bounds change:
+
+    python -m memview.traces.schema            # print the schema
+    python -m memview.traces.schema --write    # rewrite trace.schema.json
+    python -m memview.traces.schema --check    # exit 1 if trace.schema.json is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from memview.model.algebra import MASK
+from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
+from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
+from memview.model.design import BUILTIN, DECISIONS
+from memview.model.ops import ACCESS_KINDS, FLAGS, MODES, OPS, SEAL_NAMES
+
+SCHEMA_PATH = Path(__file__).with_name("trace.schema.json")
+REGENERATE = "python -m memview.traces.schema --write"
+
+DESCRIPTION = (
+    "A memview trace: #meta names the design and config; states[i] is step i with the action taken and the"
+    " observation the model gave. There is no init state. Integers are {\"#bigint\": \"...\"} or plain JSON"
+    " integers, 0 <= n < 2^64 (the reader checks the upper bound exactly; this schema bounds the digits)."
+    f" Generated from memview.model by `{REGENERATE}`; tests/test_traces.py checks it is current."
+)
+
+# A #bigint holding 0..255, leading zeros allowed.
+BYTE_PATTERN = "^(0*)([0-9]{1,2}|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$"
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _word_or(other: dict[str, Any]) -> dict[str, Any]:
+    """A named form of an argument, or its raw word."""
+    return {"oneOf": [other, _ref("word")]}
+
+
+def _closed(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def _argument(kind: str) -> dict[str, Any]:
+    """The schema of an action argument of the given kind (the second element of OpSpec.args)."""
+    if kind in ("int", "fd", "proc"):
+        return _ref("word")
+    if kind == "byte":
+        return _ref("byte")
+    if kind == "bool":
+        return {"type": "boolean"}
+    if kind == "perms":
+        return _word_or({"type": "string", "pattern": "^[rwx-]*$"})
+    if kind == "seals":
+        return _word_or({"type": "array", "items": {"enum": list(SEAL_NAMES)}, "uniqueItems": True})
+    if kind == "mode":
+        return _word_or({"enum": list(MODES)})
+    if kind == "kind":
+        return _word_or({"enum": list(ACCESS_KINDS)})
+    if kind == "flags":
+        return _word_or({"enum": list(FLAGS)})
+    raise ValueError(f"no schema for argument kind {kind!r}; add it to memview.traces.schema")
+
+
+def _actions() -> list[dict[str, Any]]:
+    actions = []
+    for spec in OPS:
+        properties: dict[str, Any] = {"op": {"const": spec.name}, "proc": _ref("word"), "label": {"type": "string"}}
+        for name, kind in spec.args:
+            properties[name] = _argument(kind)
+        actions.append({"title": spec.name, **_closed(properties, ["op", "proc", *[name for name, _ in spec.args]])})
+    return actions
+
+
+def _observations() -> list[dict[str, Any]]:
+    observations = [
+        _closed({"outcome": {"const": "ok"}, "value": _ref("word")}, ["outcome", "value"]),
+        _closed({"outcome": {"const": "errno"}, "errno": {"enum": [e.name for e in Errno]}}, ["outcome", "errno"]),
+    ]
+    for signal in Signal:
+        codes = [name for (sig, _), name in SIGNAL_CODE_NAMES.items() if sig == signal]
+        observations.append(
+            _closed(
+                {"outcome": {"const": "signal"}, "signal": {"const": signal.name}, "si_code": {"enum": codes}},
+                ["outcome", "signal", "si_code"],
+            )
+        )
+    return observations
+
+
+def _config() -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for field in dataclasses.fields(Config):
+        if field.name == "page_size":
+            properties[field.name] = {"enum": [1 << i for i in range(MAX_PAGE_SIZE.bit_length())]}
+        else:
+            low, high = BOUND_LIMITS[field.name]
+            properties[field.name] = {"type": "integer", "minimum": low, "maximum": high}
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def _design() -> dict[str, Any]:
+    decisions = {d.name: {"enum": list(d.variants)} for d in DECISIONS}
+    return {
+        "oneOf": [
+            {"description": "a built-in design by name", "enum": list(BUILTIN)},
+            _closed(
+                {
+                    "name": {"type": "string"},
+                    "description": {"type": "string"},
+                    "decisions": {"type": "object", "properties": decisions, "additionalProperties": False},
+                },
+                ["name", "decisions"],
+            ),
+        ]
+    }
+
+
+def build_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a trace file, as memview.traces.itf writes and reads it."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "memview trace (ITF, Apalache ADR-015)",
+        "description": DESCRIPTION,
+        "type": "object",
+        "properties": {
+            "#meta": _ref("meta"),
+            "vars": {
+                "type": "array",
+                "items": {"enum": ["step", "action", "observation"]},
+                "minItems": 3,
+                "maxItems": 3,
+                "uniqueItems": True,
+            },
+            "states": {"type": "array", "items": _ref("state")},
+        },
+        "required": ["#meta", "vars", "states"],
+        "additionalProperties": False,
+        "$defs": {
+            "bigint": _closed(
+                {"#bigint": {"type": "string", "pattern": f"^[0-9]{{1,{len(str(MASK))}}}$"}}, ["#bigint"]
+            ),
+            "word": {"oneOf": [_ref("bigint"), {"type": "integer", "minimum": 0, "maximum": MASK}]},
+            "byte": {
+                "oneOf": [
+                    _closed({"#bigint": {"type": "string", "pattern": BYTE_PATTERN}}, ["#bigint"]),
+                    {"type": "integer", "minimum": 0, "maximum": 255},
+                ]
+            },
+            "meta": {
+                "type": "object",
+                "description": "ITF leaves #meta open: entries beyond these are the trace's own metadata.",
+                "properties": {
+                    "format": {"const": "ITF"},
+                    "format-description": {"type": "string"},
+                    "source": {"type": "string"},
+                    "memview_version": {"type": "string"},
+                    "design": _ref("design"),
+                    "config": _ref("config"),
+                    "property": {"type": "string"},
+                    "engine": {"type": "string"},
+                    "description": {"type": "string"},
+                },
+                "required": ["format", "source", "memview_version", "design", "config"],
+            },
+            "design": _design(),
+            "config": _config(),
+            "state": _closed(
+                {
+                    "#meta": {
+                        "type": "object",
+                        "properties": {"index": {"type": "integer", "minimum": 0}},
+                        "additionalProperties": False,
+                    },
+                    "step": _ref("word"),
+                    "action": _ref("action"),
+                    "observation": _ref("observation"),
+                },
+                ["step", "action", "observation"],
+            ),
+            "action": {"oneOf": _actions()},
+            "observation": {"oneOf": _observations()},
+        },
+    }
+
+
+def render() -> str:
+    """build_schema() as trace.schema.json holds it."""
+    return json.dumps(build_schema(), indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m memview.traces.schema", description="Print the JSON Schema of memview's ITF traces."
+    )
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--write", action="store_true", help=f"rewrite {SCHEMA_PATH.name} beside this module")
+    what.add_argument("--check", action="store_true", help=f"exit 1 if {SCHEMA_PATH.name} is not up to date")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.write:
+        SCHEMA_PATH.write_text(text, encoding="utf-8")
+        print(f"wrote {SCHEMA_PATH}")
+    elif args.check:
+        try:
+            committed = SCHEMA_PATH.read_text(encoding="utf-8")
+        except OSError as error:
+            print(f"{SCHEMA_PATH}: cannot read ({error.strerror}); run `{REGENERATE}`", file=sys.stderr)
+            return 1
+        if committed != text:
+            print(f"{SCHEMA_PATH} is out of date with memview.model; run `{REGENERATE}`", file=sys.stderr)
+            return 1
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
