@@ -97,7 +97,7 @@ VMA_SEALED = 0x40
 # Bits of a cached translation (the model's PTE): valid, then the range's permissions.
 PTE_VALID = 0x100
 
-# Where the model places a process's first mmap and the end of its address space (x86-64's
-# 47-bit user space), in bytes.
+# Where the model places a process's first mmap, and the end of its address space (x86-64's
+# TASK_SIZE: 47 bits less one guard page), in bytes.
 MMAP_BASE = 1 << 40
-USER_VA_END = 1 << 47
+USER_VA_END = (1 << 47) - 4096

@@ -133,9 +133,8 @@ def pwrite(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(alg.eq(entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
         (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EBADF),
         (alg.ult(alg.word(0xFF), byte), Errno.EINVAL),
-        # pwrite(2): a negative loff_t is EINVAL; writing at the largest offset exceeds the limit.
-        (alg.not_(alg.ult(offset, alg.word(LOFF_LIMIT))), Errno.EINVAL),
-        (alg.eq(offset, alg.word(LOFF_LIMIT - 1)), Errno.EFBIG),
+        # rw_verify_area: a negative loff_t, or one the write's end would overflow, is EINVAL.
+        (alg.not_(alg.ult(offset, alg.word(LOFF_LIMIT - 1))), Errno.EINVAL),
         (any_bits(alg, obj.seals, alg.word(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)), Errno.EPERM),
         (alg.and_(growing, has_bits(alg, obj.seals, alg.word(F_SEAL_GROW))), Errno.EPERM),
     ]

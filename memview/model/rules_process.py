@@ -109,7 +109,8 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(ctx.aligned(offset)), Errno.EINVAL),
         (overflows, Errno.ENOMEM),
         # file_mmap_ok: the mapped file range must end below MAX_LFS_FILESIZE (2^63).
-        (alg.ult(alg.word(LOFF_LIMIT >> ctx.config.page_shift), view_hi), Errno.EOVERFLOW),
+        (alg.or_(alg.add_overflows(view_lo, pages),
+                 alg.not_(alg.ult(view_hi, alg.word(LOFF_LIMIT >> ctx.config.page_shift)))), Errno.EOVERFLOW),
         (alg.not_(is_open), Errno.EBADF),
         (alg.not_(alg.eq(entry.kind, alg.word(FdKind.VIEW))), Errno.ENODEV),
     ]

@@ -1,0 +1,61 @@
+"""Explicit search cost on the seed design: states, transitions, states/s and peak memory by depth.
+
+Each depth runs in a fresh process so its peak resident memory is its own. Prints a table and
+writes bench/results/explore.json. Run: .venv/bin/python bench/bench_explore.py [MAX_DEPTH]
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from memview.checker.alphabet import default_scope
+from memview.checker.explore import explore
+from memview.model.design import SEED
+from memview.properties.catalogue import CATALOGUE
+
+
+def one(depth: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    exploration = explore(SEED, default_scope(depth), list(CATALOGUE))
+    seconds = time.perf_counter() - started
+    return {
+        "depth": depth,
+        "states": len(exploration.states),
+        "transitions": exploration.transitions,
+        "seconds": round(seconds, 2),
+        "states_per_s": round(len(exploration.states) / seconds),
+        "transitions_per_s": round(exploration.transitions / seconds),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "violations": sorted(exploration.violations),
+    }
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--one":
+        print(json.dumps(one(int(sys.argv[2]))))
+        return
+    max_depth = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+    rows = []
+    for depth in range(1, max_depth + 1):
+        run = subprocess.run([sys.executable, __file__, "--one", str(depth)], capture_output=True, text=True,
+                             check=True)
+        rows.append(json.loads(run.stdout))
+    header = ("depth", "states", "transitions", "seconds", "states/s", "trans/s", "peak RSS MiB")
+    print("{:>5} {:>8} {:>12} {:>8} {:>9} {:>8} {:>13}".format(*header))
+    for r in rows:
+        print(f"{r['depth']:>5} {r['states']:>8} {r['transitions']:>12} {r['seconds']:>8} {r['states_per_s']:>9} "
+              f"{r['transitions_per_s']:>8} {r['peak_rss_mib']:>13}")
+    out = Path(__file__).parent / "results" / "explore.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"benchmark": "explore-seed", "rows": rows}, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
