@@ -11,8 +11,9 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
+
+from report import report
 
 from memview.checker.alphabet import default_scope
 from memview.checker.explore import explore
@@ -46,15 +47,9 @@ def main() -> None:
         run = subprocess.run([sys.executable, __file__, "--one", str(depth)], capture_output=True, text=True,
                              check=True)
         rows.append(json.loads(run.stdout))
-    header = ("depth", "states", "transitions", "seconds", "states/s", "trans/s", "peak RSS MiB")
-    print("{:>5} {:>8} {:>12} {:>8} {:>9} {:>8} {:>13}".format(*header))
-    for r in rows:
-        print(f"{r['depth']:>5} {r['states']:>8} {r['transitions']:>12} {r['seconds']:>8} {r['states_per_s']:>9} "
-              f"{r['transitions_per_s']:>8} {r['peak_rss_mib']:>13}")
-    out = Path(__file__).parent / "results" / "explore.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "explore-seed", "rows": rows}, indent=2) + "\n")
-    print(f"wrote {out}")
+    report("explore", rows, [("depth", "depth"), ("states", "states"), ("transitions", "transitions"),
+                             ("seconds", "seconds"), ("states_per_s", "states/s"), ("transitions_per_s", "trans/s"),
+                             ("peak_rss_mib", "peak RSS MiB")])
 
 
 if __name__ == "__main__":

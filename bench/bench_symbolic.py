@@ -9,11 +9,10 @@ Prints a table and writes bench/results/symbolic.json. Run: .venv/bin/python ben
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
-from pathlib import Path
 
 import z3
+from report import report
 
 from memview.model.concrete import CONCRETE
 from memview.model.config import Config
@@ -73,14 +72,8 @@ def main() -> None:
         for label, unit in (("seed literal sizes (16 GiB view)", 1 << 30), ("1 page per GiB (16-page view)", 4096)):
             dispatch = "opcode a z3 term: all rules merged" if symbolic_opcode else "opcode known: one rule"
             rows.append({"configuration": label, "dispatch": dispatch, **measure(unit, symbolic_opcode)})
-    print(f"{'configuration':<34} {'dispatch':<36} {'steps':>5} {'build ms/step':>14} {'solve ms/step':>14}")
-    for r in rows:
-        print(f"{r['configuration']:<34} {r['dispatch']:<36} {r['steps']:>5} {r['build_ms_per_step']:>14} "
-              f"{r['solve_ms_per_step']:>14}")
-    out = Path(__file__).parent / "results" / "symbolic.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "symbolic-step", "rows": rows}, indent=2) + "\n")
-    print(f"wrote {out}")
+    report("symbolic", rows, [("configuration", "configuration"), ("dispatch", "dispatch"), ("steps", "steps"),
+                              ("build_ms_per_step", "build ms/step"), ("solve_ms_per_step", "solve ms/step")])
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memview.errors import InputError
+from memview.model.words import parse_word
 
 MAX_PAGE_SIZE = 1 << 30  # page_size is a power of two up to this (1 GiB)
 
@@ -59,14 +60,7 @@ class Config:
         for key, value in data.items():
             if key not in known:
                 raise InputError(f"{place}.{key}", f"unknown bound (choose from {', '.join(sorted(known))})")
-            if isinstance(value, dict) and set(value) == {"#bigint"}:
-                value = value["#bigint"]
-                try:
-                    value = int(value)
-                except (TypeError, ValueError):
-                    raise InputError(f"{place}.{key}", f"not an integer: {value!r}") from None
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise InputError(f"{place}.{key}", f"expected an integer, got {value!r}")
+            value = parse_word(value, f"{place}.{key}")
             values[key] = value
         config = Config(**values)
         config.validate(place)

@@ -8,6 +8,7 @@ from typing import Any
 from memview.errors import InputError
 from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Outcome, Signal
 from memview.model.state import Obs
+from memview.model.words import bigint, parse_word
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Observation:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"outcome": self.outcome}
         if self.outcome == "ok":
-            out["value"] = {"#bigint": str(self.value)}
+            out["value"] = bigint(self.value)
         elif self.outcome == "errno":
             out["errno"] = self.name
         else:
@@ -56,12 +57,7 @@ class Observation:
             raise InputError(place, "expected an observation object")
         outcome = data.get("outcome")
         if outcome == "ok":
-            value = data.get("value")
-            if isinstance(value, dict) and isinstance(value.get("#bigint"), str) and value["#bigint"].isdigit():
-                return Observation("ok", int(value["#bigint"]))
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                return Observation("ok", value)
-            raise InputError(f"{place}.value", f"expected a non-negative integer, got {value!r}")
+            return Observation("ok", parse_word(data.get("value"), f"{place}.value"))
         if outcome == "errno":
             name = data.get("errno")
             if not isinstance(name, str) or name not in Errno.__members__:

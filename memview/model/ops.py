@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memview.errors import InputError
-from memview.model.algebra import MASK, Algebra, Word
+from memview.model.algebra import Algebra, Word
 from memview.model.constants import (
     F_SEAL_FUTURE_WRITE,
     F_SEAL_GROW,
@@ -25,6 +25,7 @@ from memview.model.constants import (
     PERM_X,
     MapFlag,
 )
+from memview.model.words import parse_word
 
 ARITY = 6
 
@@ -105,30 +106,12 @@ def perms_text(bits: int) -> str:
     return text if not extra else f"{text}+{extra:#x}"
 
 
-def _int_value(value: Any, place: str) -> int:
-    if isinstance(value, dict) and set(value) == {"#bigint"}:
-        text = value["#bigint"]
-        if not isinstance(text, str):
-            raise InputError(place, f"#bigint must hold a string, got {text!r}")
-        try:
-            value = int(text, 10)
-        except ValueError:
-            raise InputError(place, f"#bigint is not a decimal integer: {text!r}") from None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(place, f"expected an integer, got {value!r}")
-    if value < 0:
-        raise InputError(place, f"negative number {value}")
-    if value > MASK:
-        raise InputError(place, f"{value} does not fit in 64 bits")
-    return value
-
-
 def encode_arg(kind: str, value: Any, place: str) -> int:
     """A readable argument from a trace or the command line as its word."""
     if kind in ("int", "fd", "proc"):
-        return _int_value(value, place)
+        return parse_word(value, place)
     if kind == "byte":
-        number = _int_value(value, place)
+        number = parse_word(value, place)
         if number > 0xFF:
             raise InputError(place, f"a byte is 0..255, got {number}")
         return number
@@ -138,7 +121,7 @@ def encode_arg(kind: str, value: Any, place: str) -> int:
         return int(value)
     if kind == "perms":
         if not isinstance(value, str):
-            return _int_value(value, place)  # raw bits, so unknown flags can be tried
+            return parse_word(value, place)  # raw bits, so unknown flags can be tried
         bits = 0
         for ch in value:
             if ch == "-":
@@ -150,7 +133,7 @@ def encode_arg(kind: str, value: Any, place: str) -> int:
         return bits
     if kind == "seals":
         if not isinstance(value, list):
-            return _int_value(value, place)
+            return parse_word(value, place)
         bits = 0
         for item in value:
             if item not in SEAL_NAMES:
@@ -162,7 +145,7 @@ def encode_arg(kind: str, value: Any, place: str) -> int:
         if value not in table:
             raise InputError(place, f"unknown {kind} {value!r} (choose from {', '.join(table)})")
         return table[value]
-    return _int_value(value, place)
+    return parse_word(value, place)
 
 
 def decode_arg(kind: str, word: int) -> Any:
@@ -232,7 +215,7 @@ def action_from_json(data: Any, place: str) -> Action:
     if name not in OPS_BY_NAME:
         raise InputError(f"{place}.op", f"unknown operation {name!r} (choose from {', '.join(OPS_BY_NAME)})")
     spec = OPS_BY_NAME[name]
-    proc = _int_value(data.get("proc", 0), f"{place}.proc")
+    proc = parse_word(data.get("proc", 0), f"{place}.proc")
     expected = {arg for arg, _ in spec.args} | {"op", "proc"}
     for key in data:
         if key not in expected:

@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import memview
 from memview.errors import InputError
-from memview.model.algebra import MASK
 from memview.model.config import Config
 from memview.model.design import BUILTIN, Design, design_from_json
 from memview.model.observation import Observation
 from memview.model.ops import Action, action_from_json
+from memview.model.words import bigint, parse_word
 from memview.traces.trace import Step, Trace
 
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
@@ -38,7 +37,6 @@ RESERVED_META = ("format", "format-description", "source", "memview_version", "d
 # Metadata every engine may set; checked for type so a typo'd value does not pass silently.
 STRING_META = ("property", "engine", "description")
 OBSERVATION_FIELDS = {"ok": {"value"}, "errno": {"errno"}, "signal": {"signal", "si_code"}}
-BIGINT_TEXT = re.compile(r"-?[0-9]+")
 
 PathArg = str | os.PathLike[str]
 
@@ -47,17 +45,13 @@ PathArg = str | os.PathLike[str]
 # Writing
 
 
-def _bigint(value: int) -> dict[str, str]:
-    return {"#bigint": str(value)}
-
-
 def _itf_value(value: Any) -> Any:
     """Readable argument values with every integer as #bigint (booleans stay booleans)."""
     if isinstance(value, bool) or not isinstance(value, int | list):
         return value
     if isinstance(value, list):
         return [_itf_value(item) for item in value]
-    return _bigint(value)
+    return bigint(value)
 
 
 def _action_to_itf(step: Step) -> dict[str, Any]:
@@ -90,7 +84,7 @@ def trace_to_itf(trace: Trace) -> dict[str, Any]:
     states = [
         {
             "#meta": {"index": index},
-            "step": _bigint(index),
+            "step": bigint(index),
             "action": _action_to_itf(step),
             "observation": step.observation.to_json(),
         }
@@ -132,29 +126,10 @@ def _fields(data: Any, place: str, required: tuple[str, ...], optional: tuple[st
     return data
 
 
-def _word(value: Any, place: str) -> int:
-    """A #bigint or plain JSON integer that fits a 64-bit word."""
-    if isinstance(value, dict):
-        _fields(value, place, ("#bigint",))
-        text = value["#bigint"]
-        if not isinstance(text, str) or not BIGINT_TEXT.fullmatch(text):
-            raise InputError(f"{place}.#bigint", f"expected a decimal integer in a string, got {text!r}")
-        if len(text) > 64:  # int() refuses very long digit strings; none of them fits a word anyway
-            raise InputError(place, f"{text[:24]}... ({len(text)} digits) does not fit in 64 bits")
-        value = int(text)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InputError(place, f"expected an integer, got {value!r}")
-    if value < 0:
-        raise InputError(place, f"negative number {value}")
-    if value > MASK:
-        raise InputError(place, f"{value} does not fit in 64 bits")
-    return value
-
-
 def _plain(value: Any, place: str) -> Any:
     """An action argument with #bigint objects made plain integers (the op catalogue checks the rest)."""
     if isinstance(value, dict):
-        return _word(value, place)
+        return parse_word(value, place)
     if isinstance(value, list):
         return [_plain(item, f"{place}[{i}]") for i, item in enumerate(value)]
     return value
@@ -181,7 +156,7 @@ def _observation(data: Any, place: str) -> Observation:
         raise InputError(f"{place}.outcome", f"expected ok, errno or signal, got {outcome!r}")
     _fields(data, place, ("outcome", *sorted(OBSERVATION_FIELDS[outcome])))
     if outcome == "ok":
-        return Observation("ok", _word(data["value"], f"{place}.value"))
+        return Observation("ok", parse_word(data["value"], f"{place}.value"))
     return Observation.from_json(data, place)
 
 
@@ -224,9 +199,9 @@ def _state(data: Any, index: int, place: str) -> Step:
     _fields(data, place, VARS, ("#meta",))
     if "#meta" in data:
         state_meta = _fields(data["#meta"], f"{place}.#meta", (), ("index",))
-        if "index" in state_meta and _word(state_meta["index"], f"{place}.#meta.index") != index:
+        if "index" in state_meta and parse_word(state_meta["index"], f"{place}.#meta.index") != index:
             raise InputError(f"{place}.#meta.index", f"expected {index}, the state's position")
-    if _word(data["step"], f"{place}.step") != index:
+    if parse_word(data["step"], f"{place}.step") != index:
         raise InputError(f"{place}.step", f"expected {index}: states are the steps in order, from 0")
     action, label = _action(data["action"], f"{place}.action")
     return Step(action, _observation(data["observation"], f"{place}.observation"), label)
