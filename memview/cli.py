@@ -92,6 +92,32 @@ def properties(as_json: bool) -> None:
     out_console().print(table)
 
 
+class SearchProgress:
+    """Progress on stderr: a live line on a terminal, one line per finished depth otherwise."""
+
+    def __init__(self, depth: int, quiet: bool) -> None:
+        self.err = Console(stderr=True, highlight=False)
+        self.depth, self.quiet, self.live = depth, quiet, self.err.is_terminal
+        self.level, self.states = 0, 0
+
+    def __call__(self, level: int, states: int, transitions: int) -> None:
+        if self.quiet:
+            return
+        if self.live:
+            self.err.print(f"\rdepth {level}/{self.depth}: {states} states, {transitions} transitions ", end="")
+        elif level != self.level and self.level:
+            self.err.print(f"depth {self.level}/{self.depth} done: {self.states} states")
+        self.level, self.states = level, states
+
+    def finish(self) -> None:
+        if self.quiet:
+            return
+        if self.live:
+            self.err.print()
+        elif self.level:
+            self.err.print(f"depth {self.level}/{self.depth} done: {self.states} states")
+
+
 @cli.command()
 @click.option("--design", "design_spec", default="seed", show_default=True, help="Built-in name or TOML file.")
 @click.option("--engine", type=click.Choice(["explore"]), default="explore", show_default=True)
@@ -108,16 +134,9 @@ def check(design_spec: str, engine: str, property_ids: tuple[str, ...], depth: i
     design = load_design(design_spec)
     props = select_properties(list(property_ids))
     scope = default_scope(depth)
-    err = Console(stderr=True)
-    show_progress = not as_json and err.is_terminal
-
-    def progress(level: int, states: int, transitions: int) -> None:
-        if show_progress:
-            err.print(f"\rdepth {level}/{depth}: {states} states, {transitions} transitions", end="")
-
+    progress = SearchProgress(depth, quiet=as_json)
     report = run_check(design, scope, props, out_dir, progress)
-    if show_progress:
-        err.print()
+    progress.finish()
     if as_json:
         emit_json(report.to_json())
     else:
