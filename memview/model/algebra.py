@@ -95,12 +95,50 @@ def cond(alg: Algebra, c: Bit, then: Callable[[], T], otherwise: Callable[[], T]
     return merge(alg, c, then(), otherwise())
 
 
+def merge_cases(alg: Algebra, cases: Sequence[tuple[Bit, T]], default: T) -> T:
+    """A multi-way if-then-else over records whose guards exclude one another.
+
+    A leaf gets one if-then-else per case that changed it; a case whose sub-record is the very
+    object of the default drops out at that level. Merging results pairwise instead would give
+    every changed leaf one if-then-else per case, changed or not.
+    """
+    live = [(c, v) for c, v in cases if v is not default]
+    if not live:
+        return default
+    if dataclasses.is_dataclass(default) and not isinstance(default, type):
+        fields = {
+            f.name: merge_cases(alg, [(c, getattr(v, f.name)) for c, v in live], getattr(default, f.name))
+            for f in dataclasses.fields(default)
+        }
+        return dataclasses.replace(default, **fields)
+    if isinstance(default, tuple):
+        items = [merge_cases(alg, [(c, v[i]) for c, v in live], item) for i, item in enumerate(default)]  # type: ignore[index]
+        return type(default)(items)
+    result: T = default
+    for c, v in reversed(live):
+        result = merge(alg, c, v, result)
+    return result
+
+
 def first_match(alg: Algebra, cases: Sequence[tuple[Bit, Callable[[], T]]], default: Callable[[], T]) -> T:
-    """The result of the first case whose guard holds, else default: an if/elif chain."""
-    if not cases:
-        return default()
-    (guard, then), rest = cases[0], cases[1:]
-    return cond(alg, guard, then, lambda: first_match(alg, rest, default))
+    """The result of the first case whose guard holds, else default: an if/elif chain.
+
+    Concrete guards evaluate lazily, one branch only. Symbolic guards are made exclusive and all
+    branches merged at once (merge_cases), so a leaf only the default changes costs one
+    if-then-else, not one per case.
+    """
+    exclusive: list[tuple[Bit, T]] = []
+    earlier = alg.bit(False)
+    for guard, then in cases:
+        decided = alg.decided(guard)
+        if decided is True:
+            value = then()
+            return value if not exclusive else merge_cases(alg, exclusive, value)
+        if decided is False:
+            continue
+        exclusive.append((alg.and_(guard, alg.not_(earlier)), then()))
+        earlier = alg.or_(earlier, guard)
+    return default() if not exclusive else merge_cases(alg, exclusive, default())
 
 
 def pick(alg: Algebra, items: Sequence[T], index: Word) -> T:
@@ -125,6 +163,18 @@ def equal(alg: Algebra, a: Any, b: Any) -> Bit:
     if isinstance(a, tuple):
         return alg.and_(*(equal(alg, x, y) for x, y in zip(a, b, strict=True)))
     return alg.eq(a, b)
+
+
+def update_fields_at(alg: Algebra, items: tuple[T, ...], index: Word, **changes: Any) -> tuple[T, ...]:
+    """items with some fields of items[index] changed.
+
+    Only the changed fields are merged: every other field stays the very object it was, so a
+    symbolic index costs one if-then-else per changed leaf rather than one per leaf of the record.
+    """
+    return tuple(
+        merge(alg, alg.eq(index, alg.word(i)), dataclasses.replace(item, **changes), item)  # type: ignore[type-var]
+        for i, item in enumerate(items)
+    )
 
 
 def has_bits(alg: Algebra, word: Word, bits: Word) -> Bit:

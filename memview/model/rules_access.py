@@ -9,9 +9,7 @@ which is exactly why revocation must drop those translations.
 
 from __future__ import annotations
 
-import dataclasses
-
-from memview.model.algebra import Bit, Word, cond, has_bits, merge, update_at
+from memview.model.algebra import Bit, Word, cond, has_bits, merge
 from memview.model.constants import (
     PERM_ALL,
     PERM_R,
@@ -87,32 +85,26 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
         private = has_bits(alg, place.vma.attrs, alg.word(VMA_PRIVATE))
         is_write = alg.eq(kind, alg.word(PERM_W))
         new_pte = alg.bor(alg.word(PTE_VALID), alg.bor(perms, alg.shl(obj_index, OBJ_SHIFT)))
-        installed = dataclasses.replace(
-            proc,
+        after_fault = with_proc(
+            ctx, state, op.proc,
             pte=alg.ite(cached, proc.pte, alg.store(proc.pte, vpage, new_pte)),
             pte_page=alg.ite(cached, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
         )
-        after_fault = with_proc(ctx, state, op.proc, installed)
         read_value = alg.ite(place.private_copy, alg.select(proc.cow_data, place.view_byte),
                              alg.select(obj.data, bbyte))
 
         def write_shared() -> State:
-            new_obj = dataclasses.replace(obj, data=alg.store(obj.data, bbyte, byte))
-            return with_obj(ctx, after_fault, obj_index, new_obj)
+            return with_obj(ctx, after_fault, obj_index, data=alg.store(obj.data, bbyte, byte))
 
         def write_private() -> State:
             # First write to a private page copies the whole backing page, then writes the copy.
             page_lo = ctx.byte_of(vpage)
             page_hi = alg.add(page_lo, alg.word(ctx.config.page_size))
             shift = alg.sub(ctx.byte_of(bpage), page_lo)
-            copied = alg.paste(installed.cow_data, page_lo, page_hi, obj.data, shift)
-            cow_data = merge(alg, place.private_copy, installed.cow_data, copied)
-            new_proc = dataclasses.replace(
-                installed,
-                cow=alg.store(installed.cow, vpage, alg.word(1)),
-                cow_data=alg.store(cow_data, place.view_byte, byte),
-            )
-            return dataclasses.replace(after_fault, procs=update_at(alg, after_fault.procs, op.proc, new_proc))
+            copied = alg.paste(proc.cow_data, page_lo, page_hi, obj.data, shift)
+            cow_data = merge(alg, place.private_copy, proc.cow_data, copied)
+            return with_proc(ctx, after_fault, op.proc, cow=alg.store(proc.cow, vpage, alg.word(1)),
+                             cow_data=alg.store(cow_data, place.view_byte, byte))
 
         def written() -> Result:
             return cond(alg, private, write_private, write_shared), ctx.ok(0)

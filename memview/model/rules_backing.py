@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
-from memview.model.algebra import MASK, Bit, Word, any_bits, cond, has_bits, subset, umin, update_at
+from memview.model.algebra import MASK, Bit, Word, any_bits, cond, has_bits, subset, umin, update_fields_at
 from memview.model.constants import (
     F_SEAL_FUTURE_WRITE,
     F_SEAL_GROW,
@@ -32,8 +33,9 @@ from memview.model.rules_view import (
 from memview.model.state import Fd, Obj, State
 
 
-def with_obj(ctx: Ctx, state: State, index: Word, obj: Obj) -> State:
-    return dataclasses.replace(state, objs=update_at(ctx.alg, state.objs, index, obj))
+def with_obj(ctx: Ctx, state: State, index: Word, **changes: Any) -> State:
+    """state with the given fields of object `index` changed."""
+    return dataclasses.replace(state, objs=update_fields_at(ctx.alg, state.objs, index, **changes))
 
 
 def create(ctx: Ctx, state: State, op: Op, kind: ObjKind, seals: Word) -> Result:
@@ -42,9 +44,10 @@ def create(ctx: Ctx, state: State, op: Op, kind: ObjKind, seals: Word) -> Result
     has_fd, fd = alloc_fd(ctx, state, op.proc)
 
     def created() -> Result:
-        obj = Obj(alg.bit(True), alg.word(kind), alg.word(0), seals, alg.table(0))
+        created_state = with_obj(ctx, state, index, exists=alg.bit(True), kind=alg.word(kind), size=alg.word(0),
+                                 seals=seals, data=alg.table(0))
         entry = Fd(alg.word(FdKind.BACKING), index, alg.word(MODE_RW))
-        return with_fd(ctx, with_obj(ctx, state, index, obj), op.proc, fd, entry), ctx.ok(fd)
+        return with_fd(ctx, created_state, op.proc, fd, entry), ctx.ok(fd)
 
     # Object slots are never reclaimed: the bound is on objects ever created (ENFILE).
     return ctx.guarded(state, [(alg.not_(has_obj), Errno.ENFILE), (alg.not_(has_fd), Errno.EMFILE)], created)
@@ -97,7 +100,7 @@ def truncate_backing(ctx: Ctx, state: State, op: Op, entry: Fd, obj: Obj) -> Res
         # Bytes past the new end are gone, and an extended part reads as zeros (truncate(2)); that
         # includes bytes a mapping wrote beyond the old end in its last page.
         data = alg.store_range(obj.data, umin(alg, size, obj.size), alg.word(MASK), alg.word(0))
-        return with_obj(ctx, state, entry.obj, dataclasses.replace(obj, size=size, data=data)), ctx.ok()
+        return with_obj(ctx, state, entry.obj, size=size, data=data), ctx.ok()
 
     return ctx.guarded(state, checks, truncated)
 
@@ -144,8 +147,7 @@ def pwrite(ctx: Ctx, state: State, op: Op) -> Result:
         # The gap a write past the end leaves reads as zeros (pwrite(2), lseek(2) holes), whatever a
         # mapping may have left in the last page beyond the old end.
         data = alg.ite(growing, alg.store_range(obj.data, obj.size, alg.word(MASK), alg.word(0)), obj.data)
-        new_obj = dataclasses.replace(obj, size=size, data=alg.store(data, offset, byte))
-        return with_obj(ctx, state, entry.obj, new_obj), ctx.ok(1)
+        return with_obj(ctx, state, entry.obj, size=size, data=alg.store(data, offset, byte)), ctx.ok(1)
 
     return ctx.guarded(state, checks, written)
 
@@ -179,7 +181,6 @@ def seal(ctx: Ctx, state: State, op: Op) -> Result:
             base = cond(alg, alg.and_(adds_write, writable_range), lambda: revoke_writable(ctx, state, entry.obj),
                         lambda: state)
         current = obj_at(ctx, base, entry.obj)
-        new_obj = dataclasses.replace(current, seals=alg.bor(current.seals, seals))
-        return with_obj(ctx, base, entry.obj, new_obj), ctx.ok()
+        return with_obj(ctx, base, entry.obj, seals=alg.bor(current.seals, seals)), ctx.ok()
 
     return ctx.guarded(state, checks, sealed)

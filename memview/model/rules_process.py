@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from memview.model.algebra import (
     MASK,
     Bit,
+    Table,
     Word,
     any_bits,
     cond,
@@ -18,7 +20,7 @@ from memview.model.algebra import (
     subset,
     umax,
     umin,
-    update_at,
+    update_fields_at,
 )
 from memview.model.constants import (
     PERM_ALL,
@@ -39,8 +41,9 @@ from memview.model.slots import any_overlap, covered, insert, reshape
 from memview.model.state import Proc, State, Vma, empty_fd, empty_vma
 
 
-def with_proc(ctx: Ctx, state: State, index: Word, proc: Proc) -> State:
-    return dataclasses.replace(state, procs=update_at(ctx.alg, state.procs, index, proc))
+def with_proc(ctx: Ctx, state: State, index: Word, **changes: Any) -> State:
+    """state with the given fields of process `index` changed."""
+    return dataclasses.replace(state, procs=update_fields_at(ctx.alg, state.procs, index, **changes))
 
 
 def ioctl(ctx: Ctx, state: State, op: Op) -> Result:
@@ -133,11 +136,11 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
     def mapped() -> Result:
         # A guard page after each mapping keeps neighbouring mappings apart, as the model never
         # needs to merge them.
-        new_proc = dataclasses.replace(proc, vmas=vmas, next_page=alg.add(hi, alg.word(1)))
         # A new private mapping starts with no private copies of its own.
         fresh_cow = alg.store_range(proc.cow, view_lo, view_hi, alg.word(0))
-        new_proc = dataclasses.replace(new_proc, cow=alg.ite(private, fresh_cow, proc.cow))
-        return with_proc(ctx, state, op.proc, new_proc), ctx.ok(ctx.byte_of(lo))
+        mapped_state = with_proc(ctx, state, op.proc, vmas=vmas, next_page=alg.add(hi, alg.word(1)),
+                                 cow=alg.ite(private, fresh_cow, proc.cow))
+        return mapped_state, ctx.ok(ctx.byte_of(lo))
 
     return ctx.guarded(state, checks, mapped)
 
@@ -169,15 +172,13 @@ def reshaped(ctx: Ctx, state: State, op: Op, proc: Proc, lo: Word, hi: Word,
              middle: Callable[[Vma], Vma] | None, checks: list[tuple[Bit, int]]) -> Result:
     ok, vmas = reshape(ctx.alg, proc.vmas, lo, hi, empty_vma(ctx.alg), middle)
     checks.append((ctx.alg.not_(ok), Errno.ENOMEM))
-    if middle is None:
-        # Private copies die with the private mapping that made them (munmap(2)).
-        proc = drop_private_copies(ctx, proc, lo, hi)
-    return ctx.guarded(state, checks,
-                       lambda: (with_proc(ctx, state, op.proc, dataclasses.replace(proc, vmas=vmas)), ctx.ok()))
+    # Private copies die with the private mapping that made them (munmap(2)).
+    changes = {"vmas": vmas} if middle is not None else {"vmas": vmas, "cow": dropped_private_copies(ctx, proc, lo, hi)}
+    return ctx.guarded(state, checks, lambda: (with_proc(ctx, state, op.proc, **changes), ctx.ok()))
 
 
-def drop_private_copies(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
-    """Forget the private copies that the private mappings overlapping [lo, hi) hold there."""
+def dropped_private_copies(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Table:
+    """The process's private-copy table without the copies its private mappings hold in [lo, hi)."""
     alg = ctx.alg
     cow = proc.cow
     for vma in proc.vmas:
@@ -186,7 +187,7 @@ def drop_private_copies(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
         view_lo = alg.add(umax(alg, vma.lo, lo), vma.delta)
         view_hi = alg.add(umin(alg, vma.hi, hi), vma.delta)
         cow = merge(alg, private, alg.store_range(cow, view_lo, view_hi, alg.word(0)), cow)
-    return dataclasses.replace(proc, cow=cow)
+    return cow
 
 
 def munmap(ctx: Ctx, state: State, op: Op) -> Result:
@@ -268,6 +269,7 @@ def fork(ctx: Ctx, state: State, op: Op) -> Result:
     # Shared file mappings are not copied page by page at fork: the child faults its own
     # translations in. Private copies are the child's too (copy-on-write of copy-on-write).
     empty = alg.table(0)
-    child_proc = dataclasses.replace(parent, alive=alg.bit(True), pte=empty, pte_page=empty)
+    inherited = {f.name: getattr(parent, f.name) for f in dataclasses.fields(parent)}
+    inherited.update(alive=alg.bit(True), pte=empty, pte_page=empty)
     return ctx.guarded(state, [(alg.not_(has_slot), Errno.EAGAIN)],
-                       lambda: (with_proc(ctx, state, child, child_proc), ctx.ok(child)))
+                       lambda: (with_proc(ctx, state, child, **inherited), ctx.ok(child)))

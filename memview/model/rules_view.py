@@ -15,6 +15,7 @@ from memview.model.algebra import (
     merge,
     subset,
     update_at,
+    update_fields_at,
     without_bits,
 )
 from memview.model.constants import (
@@ -42,9 +43,8 @@ LOFF_LIMIT = 1 << 63
 
 
 def with_fd(ctx: Ctx, state: State, proc: Word, fd: Word, entry: Fd) -> State:
-    p = proc_at(ctx, state, proc)
-    p2 = dataclasses.replace(p, fds=update_at(ctx.alg, p.fds, fd, entry))
-    return dataclasses.replace(state, procs=update_at(ctx.alg, state.procs, proc, p2))
+    fds = update_at(ctx.alg, proc_at(ctx, state, proc).fds, fd, entry)
+    return dataclasses.replace(state, procs=update_fields_at(ctx.alg, state.procs, proc, fds=fds))
 
 
 def alloc_fd(ctx: Ctx, state: State, proc: Word) -> tuple[Bit, Word]:

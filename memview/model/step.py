@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from memview.model.algebra import merge
+from memview.model.algebra import merge_cases
 from memview.model.constants import Errno
 from memview.model.context import Ctx, Result
 from memview.model.ops import OPS, Op
@@ -71,10 +71,8 @@ def step(ctx: Ctx, state: State, op: Op) -> Result:
     def run() -> Result:
         if isinstance(op.code, int):
             return RULES[OPS[op.code].name](ctx, state, op)
-        # A symbolic opcode: every rule, chosen by the opcode.
-        result: Result = (state, ctx.errno(Errno.EINVAL))
-        for spec in reversed(OPS):
-            result = merge(alg, alg.eq(op.code, alg.word(spec.code)), RULES[spec.name](ctx, state, op), result)
-        return result
+        # A symbolic opcode: every rule, chosen by the opcode (unknown opcodes change nothing).
+        cases = [(alg.eq(op.code, alg.word(spec.code)), RULES[spec.name](ctx, state, op)) for spec in OPS]
+        return merge_cases(alg, cases, (state, ctx.errno(Errno.EINVAL)))
 
     return ctx.guarded(state, [(alg.not_(proc_valid(ctx, state, op.proc)), Errno.ESRCH)], run)
