@@ -23,7 +23,7 @@ from memview.properties.catalogue import CATALOGUE
 
 def one(depth: int) -> dict[str, Any]:
     started = time.perf_counter()
-    exploration = explore(SEED, default_scope(depth), list(CATALOGUE))
+    exploration = explore(SEED, default_scope(SEED, depth), list(CATALOGUE))
     seconds = time.perf_counter() - started
     return {
         "depth": depth,

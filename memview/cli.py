@@ -1,6 +1,7 @@
 """The `memview` command line: designs, properties, check, explain.
 
-Exit codes: 0 all hold, 1 a violation, 2 bad input (one line on stderr, no traceback).
+Exit codes: 0 all hold, 1 a violation, 2 bad input (one line on stderr, no traceback), 3 an
+internal error of memview (one line naming where, never a traceback).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from memview.errors import InputError
 from memview.model.design import BUILTIN, DECISIONS, load_design
 from memview.properties.catalogue import CATALOGUE, select_properties
 
-EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_VIOLATION, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 MAX_DEPTH = 12
 
 
@@ -133,7 +134,7 @@ def check(design_spec: str, engine: str, property_ids: tuple[str, ...], depth: i
         raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
     design = load_design(design_spec)
     props = select_properties(list(property_ids))
-    scope = default_scope(depth)
+    scope = default_scope(design, depth)
     progress = SearchProgress(depth, quiet=as_json)
     report = run_check(design, scope, props, out_dir, progress)
     progress.finish()
@@ -185,6 +186,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_BAD_INPUT)
     except SystemExit:
         raise
+    except KeyboardInterrupt:
+        click.echo("memview: interrupted", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:  # a bug in memview, never the user's input: say so in one line
+        where = exc.__traceback__
+        while where is not None and where.tb_next is not None:
+            where = where.tb_next
+        at = f" at {where.tb_frame.f_code.co_filename}:{where.tb_lineno}" if where is not None else ""
+        click.echo(f"memview: internal error: {type(exc).__name__}: {exc}{at} (please report it)", err=True)
+        sys.exit(EXIT_INTERNAL)
     sys.exit(EXIT_OK)
 
 

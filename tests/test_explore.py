@@ -10,12 +10,13 @@ import pytest
 from memview.checker.alphabet import default_scope
 from memview.checker.check import run_check
 from memview.checker.explore import explore
-from memview.model.design import SEED, Design
+from memview.errors import InputError
+from memview.model.design import DECISIONS, SEED, Decision, Design
 from memview.properties.catalogue import BY_ID, CATALOGUE
 from memview.traces.itf import read_trace
 from memview.traces.replay import replay_on_model
 
-PREFIX = len(default_scope().prefix)
+PREFIX = len(default_scope(SEED).prefix)
 
 
 def broken(decision: str, variant: str) -> Design:
@@ -23,7 +24,7 @@ def broken(decision: str, variant: str) -> Design:
 
 
 def test_seed_holds_every_property_to_depth_2() -> None:
-    scope = default_scope(depth=2)
+    scope = default_scope(SEED, depth=2)
     exploration = explore(SEED, scope, list(CATALOGUE))
     assert exploration.violations == {}
     assert len(exploration.states) > 100
@@ -35,15 +36,15 @@ def test_seed_holds_every_property_to_depth_2() -> None:
     ("decision", "variant", "prop", "steps_after_prefix"),
     [
         ("revocation", "skip", "REVOKE", 3),  # read (caches), UNMAP_FD, read again
-        ("perm-combine", "or", "AND", 1),  # write to the read-only range
+        ("perm-combine", "or", "AND", 2),  # B1 raises its read-only mapping to rw, then writes
         ("translation", "mem-offset", "XLATE", 1),  # read view page 0: backing page 0, not 1
-        ("perm-combine", "or", "INTEG", 1),
+        ("perm-combine", "or", "INTEG", 2),
     ],
 )
 def test_broken_designs_are_caught_with_shortest_traces(tmp_path: Path, decision: str, variant: str, prop: str,
                                                        steps_after_prefix: int) -> None:
     design = broken(decision, variant)
-    report = run_check(design, default_scope(depth=3), [BY_ID[prop]], tmp_path)
+    report = run_check(design, default_scope(design, depth=3), [BY_ID[prop]], tmp_path)
     (result,) = report.results
     assert result.violated
     trace = result.counterexample
@@ -60,7 +61,7 @@ def test_broken_designs_are_caught_with_shortest_traces(tmp_path: Path, decision
 
 def test_the_same_trace_is_harmless_in_the_seed() -> None:
     design = broken("revocation", "skip")
-    report = run_check(design, default_scope(depth=3), [BY_ID["REVOKE"]], None)
+    report = run_check(design, default_scope(design, depth=3), [BY_ID["REVOKE"]], None)
     trace = report.results[0].counterexample
     assert trace is not None
     trace.design = SEED
@@ -74,7 +75,7 @@ def test_the_same_trace_is_harmless_in_the_seed() -> None:
 def test_allowing_mseal_makes_revocation_fail() -> None:
     """design.md: mseal 'allowed (then revocation cannot happen: a property must fail)'."""
     design = broken("mseal", "allow")
-    report = run_check(design, default_scope(depth=4), [BY_ID["REVOKE"]], None)
+    report = run_check(design, default_scope(design, depth=4), [BY_ID["REVOKE"]], None)
     (result,) = report.results
     assert result.violated and result.counterexample is not None
     ops = [s.action.name for s in result.counterexample.steps[PREFIX:]]
@@ -83,5 +84,22 @@ def test_allowing_mseal_makes_revocation_fail() -> None:
 
 def test_control_close_revoking_keeps_every_property() -> None:
     design = broken("control-close", "revoke")
-    exploration = explore(design, default_scope(depth=2), list(CATALOGUE))
+    exploration = explore(design, default_scope(design, depth=2), list(CATALOGUE))
     assert exploration.violations == {}
+
+
+@pytest.mark.parametrize("decision", [d for d in DECISIONS])
+def test_every_variant_has_a_working_set_up(decision: Decision) -> None:
+    """No design is searched from a set-up that failed (an empty view would make every verdict vacuous)."""
+    for variant in decision.variants:
+        design = broken(decision.name, variant)
+        machine = default_scope(design).start(design)
+        assert sum(r.used for r in machine.state.view.ranges) == 2
+        assert sum(v.used for v in machine.state.procs[1].vmas) == 2
+
+
+def test_a_failing_set_up_is_an_error_not_a_vacuous_verdict() -> None:
+    scope = default_scope(SEED)
+    other = broken("sizing", "inode")  # the seed's prefix sizes by ioctl, which this design refuses
+    with pytest.raises(InputError, match="set-up step 1"):
+        scope.start(other)

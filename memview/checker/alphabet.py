@@ -1,19 +1,25 @@
 """The small concrete configuration explicit search explores: bounds, a set-up prefix, an alphabet.
 
 Reaching anything interesting from the empty state takes a dozen set-up steps (open the view, size
-it, create and size backing objects, hand a view fd to B, B maps it). Searching those breadth-first
-would spend the whole budget on set-up orderings, so the search starts after a fixed prefix that
-does them once, and explores an alphabet of operations that exercise every rule from there. The
-prefix and the alphabet are reported with every result.
+it, create and size backing objects, hand view fds to B, B maps them). Searching those
+breadth-first would spend the whole budget on set-up orderings, so the search starts after a
+prefix that does them once, and explores an alphabet of operations from there. The prefix follows
+the design (how it sizes the view, whether MAP_FD needs a sealed memfd), and every one of its steps
+must succeed, so no design is searched from a state where nothing is mapped.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memview.errors import InputError
 from memview.model.config import Config
 from memview.model.constants import MMAP_BASE
+from memview.model.design import Design
+from memview.model.machine import Machine
 from memview.model.ops import Action, action
+
+VIEW_PAGES = 2
 
 
 @dataclass(frozen=True)
@@ -22,25 +28,40 @@ class Scope:
     prefix: tuple[tuple[Action, str], ...]  # (action, label)
     alphabet: tuple[Action, ...]
     depth: int
+    summary: str
 
     def describe(self) -> str:
-        pages = 2
-        return (
-            f"BFS to depth {self.depth} after a {len(self.prefix)}-step set-up; {len(self.alphabet)} actions; "
-            f"view of {pages} pages of {self.config.page_size} B, 1 memfd + 1 read-only file, "
-            f"{self.config.clients} client + {self.config.fork_slots} fork slot"
-        )
+        return (f"BFS to depth {self.depth} after a {len(self.prefix)}-step set-up ({self.summary}); "
+                f"{len(self.alphabet)} actions")
+
+    def start(self, design: Design) -> Machine:
+        """A machine in the post-prefix state; a set-up step that fails is an error, never a silent
+        search of an emptier configuration."""
+        machine = Machine(design, self.config)
+        for index, (act, _) in enumerate(self.prefix):
+            observed = machine.run(act)
+            if not observed.ok:
+                raise InputError(f"design {design.name}",
+                                 f"set-up step {index} ({act}) gives {observed}: explicit search has no set-up "
+                                 "for this design")
+        return machine
 
 
-def default_scope(depth: int = 4, page_size: int = 4096) -> Scope:
+def size_view(design: Design, size: int) -> Action:
+    if design.is_("sizing", "inode"):
+        return action("ftruncate", fd=0, size=size)
+    return action("view_set_size", fd=0, size=size)
+
+
+def default_scope(design: Design, depth: int = 4, page_size: int = 4096) -> Scope:
     p = page_size
-    config = Config(page_size=p, ranges=2, objects=2, fds=4, clients=1, fork_slots=1, vmas=2)
-    base = MMAP_BASE
-    # fds of A after the prefix: 0 control, 1 ram (memfd, rw, sealable), 3 file (read-only),
-    # 2 a view fd (sent to B1, where it is fd 0).
-    prefix = (
+    config = Config(page_size=p, ranges=2, objects=2, fds=5, clients=1, fork_slots=1, vmas=3)
+    needs_sealed_memfd = design.is_("truncation", "require-seal")
+    # fds of A after the prefix: 0 control, 1 ram (memfd, sealable), 2 a read-write view fd (sent
+    # to B1 as its fd 0), 3 the file read-only, 4 a read-only view fd (B1's fd 1).
+    prefix: list[tuple[Action, str]] = [
         (action("view_open"), ""),
-        (action("view_set_size", fd=0, size=2 * p), ""),
+        (size_view(design, VIEW_PAGES * p), ""),
         (action("memfd_create", sealing=True), "ram"),
         (action("ftruncate", fd=1, size=2 * p), ""),
         # A distinct byte at backing offset p: translation through fd_offset must find it.
@@ -50,14 +71,25 @@ def default_scope(depth: int = 4, page_size: int = 4096) -> Scope:
         (action("pwrite", fd=2, offset=0, byte=9), ""),
         (action("reopen", fd=2, mode="ro"), ""),
         (action("close", fd=2), ""),
-        # The seed's layout in miniature: view page 0 is ram's page 1 read+write, view page 1 is
-        # the file's page 0 read-only.
+    ]
+    if needs_sealed_memfd:
+        prefix.append((action("seal", fd=1, seals=["shrink"]), ""))
+    # The seed's layout in miniature: view page 0 is ram's page 1 read+write, view page 1 is
+    # read-only (the file's page 0, or ram's page 0 where MAP_FD takes only sealed memfds).
+    second_src = 1 if needs_sealed_memfd else 3
+    prefix += [
         (action("view_map_fd", fd=0, src=1, fd_offset=p, size=p, mem_offset=0, perms="rw"), ""),
-        (action("view_map_fd", fd=0, src=3, fd_offset=0, size=p, mem_offset=p, perms="r"), ""),
+        (action("view_map_fd", fd=0, src=second_src, fd_offset=0, size=p, mem_offset=p, perms="r"), ""),
         (action("view_get_viewfd", fd=0, mode="rw"), ""),
         (action("send", fd=2, to=1), ""),
-        (action("mmap", proc=1, fd=0, length=2 * p, prot="rw", flags="shared", offset=0), ""),
-    )
+        (action("view_get_viewfd", fd=0, mode="ro"), ""),
+        (action("send", fd=4, to=1), ""),
+        # B1 maps each page with the protection A granted there, so even a design that checks
+        # prot at mmap (mprotect=strict) accepts both mappings.
+        (action("mmap", proc=1, fd=0, length=p, prot="rw", flags="shared", offset=0), ""),
+        (action("mmap", proc=1, fd=0, length=p, prot="r", flags="shared", offset=p), ""),
+    ]
+    rw_page, r_page, private_page = MMAP_BASE, MMAP_BASE + 2 * p, MMAP_BASE + 4 * p
     alphabet: list[Action] = []
     for src, perms_set in ((1, ("r", "rw", "rwx")), (3, ("r", "rw"))):
         for fd_offset in (0, p):
@@ -70,8 +102,8 @@ def default_scope(depth: int = 4, page_size: int = 4096) -> Scope:
         action("view_unmap_fd", fd=0, mem_offset=0, size=p),
         action("view_unmap_fd", fd=0, mem_offset=p, size=p),
         action("view_unmap_fd", fd=0, mem_offset=0, size=2 * p),
-        action("view_set_size", fd=0, size=p),
-        action("view_set_size", fd=0, size=2 * p),
+        size_view(design, p),
+        size_view(design, 2 * p),
         action("pwrite", fd=1, offset=0, byte=1),
         action("ftruncate", fd=1, size=p),
         action("ftruncate", fd=1, size=2 * p),
@@ -79,20 +111,28 @@ def default_scope(depth: int = 4, page_size: int = 4096) -> Scope:
         action("seal", fd=1, seals=["shrink"]),
         action("close", fd=0),
     ]
-    for proc in (1, 2):  # B1 and the child it may fork
-        for offset in (0, p):
+    for proc, addresses in ((1, (rw_page, r_page, private_page)), (2, (rw_page, r_page))):  # B1, its child
+        for addr in addresses:
             for kind in ("read", "write", "exec"):
-                alphabet.append(action("access", proc=proc, addr=base + offset, kind=kind, byte=2))
+                alphabet.append(action("access", proc=proc, addr=addr, kind=kind, byte=2))
     alphabet += [
-        action("mprotect", proc=1, addr=base, length=2 * p, prot="r"),
-        action("mprotect", proc=1, addr=base, length=2 * p, prot="rwx"),
-        action("munmap", proc=1, addr=base + p, length=p),
-        action("mseal", proc=1, addr=base, length=2 * p),
+        action("mprotect", proc=1, addr=rw_page, length=p, prot="r"),
+        action("mprotect", proc=1, addr=rw_page, length=p, prot="rwx"),
+        action("mprotect", proc=1, addr=r_page, length=p, prot="rw"),
+        action("munmap", proc=1, addr=r_page, length=p),
+        action("mseal", proc=1, addr=rw_page, length=p),
         action("mmap", proc=1, fd=0, length=p, prot="rw", flags="private", offset=0),
+        action("mmap", proc=1, fd=1, length=p, prot="rw", flags="shared", offset=0),  # read-only view fd
         action("fork", proc=1),
         action("close", proc=1, fd=0),
+        # Everything but mmap and close through B's view fd must fail and change nothing.
         action("ioctl", proc=1, fd=0, cmd=0),
         action("view_unmap_fd", proc=1, fd=0, mem_offset=0, size=p),
         action("view_map_fd", proc=1, fd=0, src=0, fd_offset=0, size=p, mem_offset=0, perms="rw"),
+        action("pwrite", proc=1, fd=0, offset=0, byte=1),
+        action("ftruncate", proc=1, fd=0, size=p),
+        action("seal", proc=1, fd=0, seals=["write"]),
     ]
-    return Scope(config, prefix, tuple(alphabet), depth)
+    summary = (f"a {VIEW_PAGES}-page view of {p}-byte pages over a memfd and a read-only file, one client "
+               "with a read-write and a read-only view fd and one mapping per view page, one fork slot")
+    return Scope(config, tuple(prefix), tuple(alphabet), depth, summary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from memview import __version__
 from memview.checker.alphabet import Scope
 from memview.checker.explore import Progress, explore, results
 from memview.checker.result import PropertyResult
+from memview.errors import InputError
 from memview.model.design import Design
 from memview.properties.catalogue import Property
 from memview.traces.replay import replay_on_model
@@ -50,8 +52,27 @@ def self_check(result: PropertyResult, properties: list[Property]) -> None:
         raise InternalError(f"{result.property_id} counterexample does not violate it on the reference backend")
 
 
+def file_stem(name: str) -> str:
+    """A design name made safe as a file name (design files may name themselves anything)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".")
+    return stem or "design"
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Create the trace directory before a long search, so a bad --out fails at once."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".memview-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError("--out", f"{out_dir}: {exc.strerror or exc}") from None
+
+
 def run_check(design: Design, scope: Scope, properties: list[Property], out_dir: Path | None,
               progress: Progress | None = None) -> Report:
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
     exploration = explore(design, scope, properties, progress)
     report = Report(design, results(design, scope, exploration, properties))
     for result in report.results:
@@ -61,8 +82,7 @@ def run_check(design: Design, scope: Scope, properties: list[Property], out_dir:
         if out_dir is not None:
             from memview.traces.itf import write_trace
 
-            out_dir.mkdir(parents=True, exist_ok=True)
-            path = out_dir / f"{design.name}-{result.property_id}.itf.json"
+            path = out_dir / f"{file_stem(design.name)}-{result.property_id}.itf.json"
             write_trace(result.counterexample, path)
             result.trace_file = str(path)
     return report

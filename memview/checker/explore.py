@@ -52,12 +52,11 @@ class Exploration:
 
 def explore(design: Design, scope: Scope, properties: list[Property], progress: Progress | None = None,
             stop_when_all_violated: bool = True) -> Exploration:
-    machine = Machine(design, scope.config)
-    ctx = machine.ctx
     start = time.monotonic()
-    prefix_steps = []
-    for act, label in scope.prefix:
-        prefix_steps.append(Step(act, machine.run(act), label))
+    prefix_machine = Machine(design, scope.config)
+    prefix_steps = [Step(act, prefix_machine.run(act), label) for act, label in scope.prefix]
+    machine = scope.start(design)
+    ctx = machine.ctx
     root = machine.state
     graph = nx.DiGraph()
     index: dict[State, int] = {root: 0}

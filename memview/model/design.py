@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from memview.errors import InputError
+from memview.model.constants import SiCode, Signal
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,16 @@ DECISIONS: tuple[Decision, ...] = (
     ),
 )
 
+# What the fault decisions' variants mean as (signal, si_code): the rules raise these and FAULT
+# judges against them.
+FAULT_SIGNALS: MappingProxyType[tuple[str, str], tuple[Signal, int]] = MappingProxyType({
+    ("unconfigured", "sigbus"): (Signal.SIGBUS, SiCode.BUS_ADRERR),
+    ("unconfigured", "sigsegv"): (Signal.SIGSEGV, SiCode.SEGV_MAPERR),
+    ("denied", "sigsegv"): (Signal.SIGSEGV, SiCode.SEGV_ACCERR),
+    ("denied", "sigsegv-maperr"): (Signal.SIGSEGV, SiCode.SEGV_MAPERR),
+    ("denied", "sigbus"): (Signal.SIGBUS, SiCode.BUS_ADRERR),
+})
+
 DECISIONS_BY_NAME: MappingProxyType[str, Decision] = MappingProxyType({d.name: d for d in DECISIONS})
 
 
@@ -248,6 +259,8 @@ def load_design(spec: str) -> Design:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(spec, exc.strerror or "cannot read") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(spec, f"not UTF-8 text (byte {exc.start}): a design file is TOML") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

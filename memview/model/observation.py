@@ -69,7 +69,7 @@ class Observation:
                 raise InputError(f"{place}.signal", f"unknown signal {signame!r}")
             signo = int(Signal[signame])
             codes = {name: c for (s, c), name in SIGNAL_CODE_NAMES.items() if s == signo}
-            if code not in codes:
+            if not isinstance(code, str) or code not in codes:
                 raise InputError(f"{place}.si_code", f"unknown si_code {code!r} for {signame}")
             return Observation("signal", signo, codes[code])
         raise InputError(f"{place}.outcome", f"expected ok, errno or signal, got {outcome!r}")

@@ -136,7 +136,7 @@ def encode_arg(kind: str, value: Any, place: str) -> int:
             return parse_word(value, place)
         bits = 0
         for item in value:
-            if item not in SEAL_NAMES:
+            if not isinstance(item, str) or item not in SEAL_NAMES:
                 raise InputError(place, f"unknown seal {item!r} (choose from {', '.join(SEAL_NAMES)})")
             bits |= SEAL_NAMES[item]
         return bits
@@ -212,7 +212,7 @@ def action_from_json(data: Any, place: str) -> Action:
     if not isinstance(data, dict):
         raise InputError(place, "expected an object with 'op' and its arguments")
     name = data.get("op")
-    if name not in OPS_BY_NAME:
+    if not isinstance(name, str) or name not in OPS_BY_NAME:
         raise InputError(f"{place}.op", f"unknown operation {name!r} (choose from {', '.join(OPS_BY_NAME)})")
     spec = OPS_BY_NAME[name]
     proc = parse_word(data.get("proc", 0), f"{place}.proc")

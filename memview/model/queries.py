@@ -64,6 +64,12 @@ def vma_at(ctx: Ctx, proc: Proc, page: Word) -> tuple[Bit, Vma]:
     return find(ctx.alg, proc.vmas, page, empty_vma(ctx.alg))
 
 
+def backing_span(ctx: Ctx, rng: Range) -> tuple[Word, Word]:
+    """[fd_offset, fd_offset + size) in bytes: the part of its object a range maps."""
+    alg = ctx.alg
+    return ctx.byte_of(alg.add(rng.lo, rng.delta)), ctx.byte_of(alg.add(rng.hi, rng.delta))
+
+
 def backing_page(ctx: Ctx, rng: Range, view_page: Word) -> Word:
     """The backing page a view page translates to under this design's translation rule."""
     alg = ctx.alg

@@ -16,7 +16,8 @@ from memview.model.state import Proc, State
 
 
 def last_page(ctx: Ctx) -> Word:
-    """One past the highest page number a 64-bit offset can name."""
+    """The page holding byte 2^64 - 1. A range ends at most at (2^64 - 1) >> page_shift, so
+    [page, last_page) covers every page a range or a mapping can hold."""
     return ctx.alg.word((1 << (64 - ctx.config.page_shift)) - 1)
 
 
@@ -26,6 +27,9 @@ def _zap(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
     zero = alg.word(0)
     pte = alg.store_range(proc.pte, lo, hi, zero)
     cow = alg.store_range(proc.cow, lo, hi, zero)
+    # What the dropped entries pointed at is cleared too, so equal states look equal.
+    pte_page = alg.store_range(proc.pte_page, lo, hi, zero)
+    cow_data = alg.store_range(proc.cow_data, ctx.byte_of(lo), ctx.byte_of(hi), zero)
     if ctx.design.is_("mseal", "allow"):
         # A sealed mapping cannot be replaced (mseal(2)), so its pages keep what they had.
         for vma in proc.vmas:
@@ -36,7 +40,10 @@ def _zap(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
             keep = alg.and_(sealed, overlap(alg, lo, hi, view_lo, view_hi))
             pte = merge(alg, keep, alg.paste(pte, keep_lo, keep_hi, proc.pte, zero), pte)
             cow = merge(alg, keep, alg.paste(cow, keep_lo, keep_hi, proc.cow, zero), cow)
-    return dataclasses.replace(proc, pte=pte, cow=cow)
+            pte_page = merge(alg, keep, alg.paste(pte_page, keep_lo, keep_hi, proc.pte_page, zero), pte_page)
+            cow_data = merge(alg, keep, alg.paste(cow_data, ctx.byte_of(keep_lo), ctx.byte_of(keep_hi),
+                                                  proc.cow_data, zero), cow_data)
+    return dataclasses.replace(proc, pte=pte, cow=cow, pte_page=pte_page, cow_data=cow_data)
 
 
 def revoke(ctx: Ctx, state: State, lo: Word, hi: Word) -> State:

@@ -22,6 +22,7 @@ from memview.model.constants import (
     Signal,
 )
 from memview.model.context import Ctx, Result
+from memview.model.design import FAULT_SIGNALS
 from memview.model.ops import Op
 from memview.model.queries import backing_page, obj_at, place_of, proc_at
 from memview.model.rules_backing import with_obj
@@ -33,11 +34,8 @@ OBJ_SHIFT = 16  # where a cached translation keeps its object slot
 
 def fault_signal(ctx: Ctx, decision: str) -> Obs:
     """The signal a design names for an unconfigured page or a denied access."""
-    variant = ctx.design[decision]
-    if variant == "sigbus":
-        return ctx.signal(Signal.SIGBUS, SiCode.BUS_ADRERR)
-    code = SiCode.SEGV_ACCERR if variant == "sigsegv" and decision == "denied" else SiCode.SEGV_MAPERR
-    return ctx.signal(Signal.SIGSEGV, code)
+    signo, code = FAULT_SIGNALS[decision, ctx.design[decision]]
+    return ctx.signal(signo, code)
 
 
 def combined(ctx: Ctx, prot: Word, perms: Word) -> Word:

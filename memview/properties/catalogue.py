@@ -65,7 +65,8 @@ CATALOGUE: tuple[Property, ...] = (
     ),
     Property(
         "CAP",
-        "Every ioctl issued through a view fd fails with an errno and changes nothing.",
+        "Every call through a view fd other than mmap, close and passing it on (any ioctl, pwrite, "
+        "ftruncate, F_ADD_SEALS, reopen) fails with an errno and changes nothing.",
         "seed: 'The view file descriptor does not allow ioctls. It can be safely passed to process B "
         "in the knowledge that process B can only mmap or close it'",
         "step",
@@ -82,8 +83,9 @@ CATALOGUE: tuple[Property, ...] = (
     ),
     Property(
         "INTEG",
-        "A client changes backing bytes only by a successful shared store at a view page that a range "
-        "maps writable, over that range's object, and not revoked at that moment.",
+        "Backing bytes change only through a backing fd open for writing to that object (pwrite, "
+        "ftruncate), or by a successful shared store at a view page that a range maps writable over that "
+        "object and that is not revoked at that moment.",
         "seed: 'the VMM will pass one or more memory view fds instead of the actual guest RAM fds. "
         "This allows the VMM to ... enforce permissions'",
         "step",
@@ -108,10 +110,10 @@ CATALOGUE: tuple[Property, ...] = (
     ),
     Property(
         "FAULT",
-        "Each faulting access raises the signal and si_code its cause calls for: SIGSEGV/SEGV_MAPERR "
-        "outside any mapping, SIGSEGV/SEGV_ACCERR against the mapping's protection, SIGBUS/BUS_ADRERR "
-        "past the view's size or the backing object's end, and the design's named signals for an "
-        "unconfigured page and for a denied access.",
+        "An access faults exactly when it has a cause, with the signal and si_code its first cause calls "
+        "for: SIGSEGV/SEGV_MAPERR outside any mapping, SIGSEGV/SEGV_ACCERR against the mapping's "
+        "protection, SIGBUS/BUS_ADRERR past the view's size or on a page wholly past the backing object's "
+        "end, and the design's named signals for an unconfigured page and for a denied access.",
         "seed: 'a SIGSEGV/SIGBUS signal is raised'; sigaction(2) si_code values; mmap(2) SIGBUS",
         "step",
         predicates.fault,

@@ -37,10 +37,10 @@ from memview.model.constants import (
     Signal,
 )
 from memview.model.context import Ctx
+from memview.model.design import FAULT_SIGNALS
 from memview.model.interval_map import IntervalMap
 from memview.model.ops import OPS_BY_NAME, Op
-from memview.model.queries import Place, fd_at, obj_at, place_of, proc_at, range_at
-from memview.model.rules_access import fault_signal
+from memview.model.queries import Place, backing_span, fd_at, obj_at, place_of, proc_at, range_at
 from memview.model.state import Obs, State
 
 
@@ -151,13 +151,15 @@ def noesc(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
 
 # --- CAP ----------------------------------------------------------------------------------------
 
-IOCTLS = ("view_set_size", "view_map_fd", "view_unmap_fd", "view_get_viewfd", "ioctl")
+# Everything a process could try through a view fd besides mmap, close and passing it on.
+THROUGH_VIEW_FD = ("view_set_size", "view_map_fd", "view_unmap_fd", "view_get_viewfd", "ioctl", "pwrite",
+                   "ftruncate", "seal", "reopen")
 
 
 def cap(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
     alg = ctx.alg
     is_open, entry = fd_at(ctx, proc_at(ctx, pre, op.proc), op.args[0])
-    through_view = alg.and_(is_op(ctx, op, *IOCTLS), is_open, alg.eq(entry.kind, alg.word(FdKind.VIEW)))
+    through_view = alg.and_(is_op(ctx, op, *THROUGH_VIEW_FD), is_open, alg.eq(entry.kind, alg.word(FdKind.VIEW)))
     refused = alg.and_(alg.eq(obs.outcome, alg.word(Outcome.ERRNO)), equal(alg, pre, post))
     return implies(ctx, through_view, refused)
 
@@ -168,7 +170,7 @@ def cap(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
 def integ(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
     alg = ctx.alg
     place = access_place(ctx, pre, op)
-    writable_now = alg.and_(
+    through_view = alg.and_(
         is_op(ctx, op, "access"),
         succeeded(ctx, obs),
         alg.eq(op.args[1], alg.word(PERM_W)),
@@ -177,11 +179,21 @@ def integ(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
         has_bits(alg, place.rng.perms, alg.word(PERM_W)),
         alg.eq(alg.select(pre.revoked, place.view_page), alg.word(0)),
     )
+    is_open, entry = fd_at(ctx, proc_at(ctx, pre, op.proc), op.args[0])
+    through_fd = alg.and_(
+        is_op(ctx, op, "pwrite", "ftruncate"),
+        succeeded(ctx, obs),
+        is_open,
+        alg.eq(entry.kind, alg.word(FdKind.BACKING)),
+        has_bits(alg, entry.mode, alg.word(PERM_W)),
+    )
     clauses = []
     for i, (before, after) in enumerate(zip(pre.objs, post.objs, strict=True)):
         changed = alg.not_(alg.table_eq(before.data, after.data))
-        clauses.append(implies(ctx, changed, alg.and_(writable_now, alg.eq(place.rng.obj, alg.word(i)))))
-    return implies(ctx, by_client(ctx, op), alg.and_(*clauses))
+        allowed = alg.or_(alg.and_(through_view, alg.eq(place.rng.obj, alg.word(i))),
+                          alg.and_(through_fd, alg.eq(entry.obj, alg.word(i))))
+        clauses.append(implies(ctx, changed, allowed))
+    return alg.and_(*clauses)
 
 
 # --- MAPCHECK -----------------------------------------------------------------------------------
@@ -224,23 +236,30 @@ def fault(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
     kind = op.args[1]
     backing = obj_at(ctx, pre, place.rng.obj)
 
-    def signal(signo: Signal, code: int) -> Obs:
-        return ctx.signal(signo, code)
+    def named(decision: str) -> Obs:
+        return ctx.signal(*FAULT_SIGNALS[decision, ctx.design[decision]])
 
-    expected = signal(Signal.SIGBUS, SiCode.BUS_ADRERR)  # past the backing object's end
-    classified = [
-        (alg.not_(place.mapped), signal(Signal.SIGSEGV, SiCode.SEGV_MAPERR)),
-        (alg.not_(has_bits(alg, place.vma.attrs, kind)), signal(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
-        (alg.not_(alg.ult(place.view_page, ctx.page(pre.view.size))), signal(Signal.SIGBUS, SiCode.BUS_ADRERR)),
-        (alg.not_(place.configured), fault_signal(ctx, "unconfigured")),
-        (alg.not_(has_bits(alg, place.rng.perms, kind)), fault_signal(ctx, "denied")),
-        (alg.not_(alg.ult(alg.sub(place.backing_byte, ctx.in_page(place.backing_byte)), backing.size)),
-         signal(Signal.SIGBUS, SiCode.BUS_ADRERR)),
+    sigbus = ctx.signal(Signal.SIGBUS, SiCode.BUS_ADRERR)
+    page_start = alg.sub(place.backing_byte, ctx.in_page(place.backing_byte))
+    causes = [
+        (alg.not_(place.mapped), ctx.signal(Signal.SIGSEGV, SiCode.SEGV_MAPERR)),
+        (alg.not_(has_bits(alg, place.vma.attrs, kind)), ctx.signal(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
+        (alg.not_(alg.ult(place.view_page, ctx.page(pre.view.size))), sigbus),
+        (alg.not_(place.configured), named("unconfigured")),
+        (alg.not_(has_bits(alg, place.rng.perms, kind)), named("denied")),
+        (alg.not_(alg.ult(page_start, backing.size)), sigbus),
     ]
-    for condition, named in reversed(classified):
-        expected = merge(alg, condition, named, expected)
-    faulted = alg.and_(is_op(ctx, op, "access"), alg.eq(obs.outcome, alg.word(Outcome.SIGNAL)))
-    return implies(ctx, faulted, alg.and_(alg.eq(obs.value, expected.value), alg.eq(obs.code, expected.code)))
+    must_fault = alg.or_(*(cause for cause, _ in causes))
+    expected = causes[-1][1]
+    for cause, signal in reversed(causes[:-1]):
+        expected = merge(alg, cause, signal, expected)
+    raised = alg.eq(obs.outcome, alg.word(Outcome.SIGNAL))
+    right_signal = alg.and_(raised, alg.eq(obs.value, expected.value), alg.eq(obs.code, expected.code))
+    # A fault with no cause is as wrong as an access that should have faulted and did not.
+    judged = alg.ite(must_fault, right_signal, alg.not_(raised))
+    # An errno means no access happened (a dead process, or not a kind of access at all).
+    performed = alg.and_(is_op(ctx, op, "access"), alg.not_(alg.eq(obs.outcome, alg.word(Outcome.ERRNO))))
+    return implies(ctx, performed, judged)
 
 
 def equal_below(ctx: Ctx, a: object, b: object, n: object) -> Bit:
@@ -279,9 +298,7 @@ def readable_spans(ctx: Ctx, state: State, obj_index: int) -> list[tuple[int, in
     spans = []
     for rng in state.view.ranges:
         if rng.used and rng.obj == obj_index and rng.perms & (PERM_R | PERM_X):
-            lo = ((rng.lo + rng.delta) & MASK) << ctx.config.page_shift
-            hi = ((rng.hi + rng.delta) & MASK) << ctx.config.page_shift
-            spans.append((lo, hi))
+            spans.append(backing_span(ctx, rng))
     return sorted(spans)
 
 
