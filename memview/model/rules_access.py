@@ -68,7 +68,7 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
         return state, ctx.signal(signo, code)
 
     cases: list[tuple[Bit, object]] = [
-        # Not an access at all: the trace reader refuses such kinds; symbolic engines must too.
+        # Not an access at all: traces may give a raw kind to try this; no real access has another kind.
         (alg.not_(valid_kind), lambda: (state, ctx.errno(Errno.EINVAL))),
         (alg.not_(place.mapped), lambda: sig(Signal.SIGSEGV, SiCode.SEGV_MAPERR)),
         (vma_denied, lambda: sig(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
