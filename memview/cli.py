@@ -46,10 +46,13 @@ def cli() -> None:
 def designs(as_json: bool, broken: bool) -> None:
     """List the built-in designs and every decision with its variants."""
     decisions = [d for d in DECISIONS if broken or not d.broken]
+    shown = {d.name for d in decisions}
     if as_json:
         emit_json({
             "designs": {
-                name: {"description": d.description, "decisions": d.decisions()} for name, d in BUILTIN.items()
+                name: {"description": d.description,
+                       "decisions": {k: v for k, v in d.decisions().items() if k in shown}}
+                for name, d in BUILTIN.items()
             },
             "decisions": [
                 {"name": d.name, "question": d.question, "default": d.default, "variants": d.variants,

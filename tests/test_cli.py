@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from memview.model.config import Config
 from memview.model.design import BUILTIN, DECISIONS
 from memview.properties.catalogue import CATALOGUE
 
@@ -115,3 +116,56 @@ def test_bad_trace_is_located(tmp_path: Path) -> None:
     path = tmp_path / "t.json"
     path.write_text('{"#meta": {}, "vars": [], "states": [')
     assert_bad_input(memview("explain", str(path)), "t.json", "malformed JSON")
+
+
+def test_designs_json_hides_broken_decisions_unless_asked() -> None:
+    plain = json.loads(memview("designs", "--json").stdout)
+    broken = {d.name for d in DECISIONS if d.broken}
+    assert not broken & set(plain["designs"]["seed"]["decisions"])
+    assert not broken & {d["name"] for d in plain["decisions"]}
+
+
+def test_unwritable_out_fails_before_the_search(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert_bad_input(memview("check", "--depth", "1", "--out", str(blocker / "sub")), "--out", "Not a directory")
+
+
+def test_non_utf8_design_file_is_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "d.toml"
+    path.write_bytes(b"\xff\xfe")
+    assert_bad_input(memview("check", "--design", str(path)), str(path), "not UTF-8")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        (("action", "op"), ["x"], "op"),
+        (("action", "seals"), [["write"]], "seals"),
+        (("observation", "si_code"), ["x"], "si_code"),
+    ],
+)
+def test_wrongly_typed_trace_fields_are_located(tmp_path: Path, path: tuple[str, str], value: object,
+                                                fragment: str) -> None:
+    from memview.model.design import SEED
+    from memview.model.machine import Machine
+    from memview.model.ops import action
+    from memview.traces.itf import trace_to_itf
+    from memview.traces.trace import Step, Trace
+
+    machine = Machine(SEED, default_config())
+    steps = [Step(a, machine.run(a)) for a in (action("view_open"), action("memfd_create", sealing=True),
+                                               action("seal", fd=1, seals=["write"]))]
+    data = trace_to_itf(Trace(SEED, default_config(), steps))
+    target = data["states"][2]
+    if path[0] == "observation":
+        target["observation"] = {"outcome": "signal", "signal": "SIGBUS", "si_code": value}
+    else:
+        target["action"][path[1]] = value
+    trace_file = tmp_path / "t.itf.json"
+    trace_file.write_text(json.dumps(data))
+    assert_bad_input(memview("explain", str(trace_file)), "t.itf.json", "states[2]", fragment)
+
+
+def default_config() -> Config:
+    return Config()
