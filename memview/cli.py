@@ -160,6 +160,71 @@ def check(design_spec: str, engine: str, property_ids: tuple[str, ...], depth: i
 
 
 @cli.command()
+@click.argument("design_a")
+@click.argument("design_b")
+@click.option("--depth", type=int, default=3, show_default=True, help="Search depth after the set-up prefix.")
+@click.option("--property", "property_ids", multiple=True, help="Compare these properties only (repeatable).")
+@click.option("--no-properties", is_flag=True, help="Only look for an observable difference.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for the distinguishing trace, once per design.")
+def diff(design_a: str, design_b: str, depth: int, property_ids: tuple[str, ...], no_properties: bool,
+         as_json: bool, out_dir: Path | None) -> None:
+    """Find a shortest operation sequence on which two designs' observations differ.
+
+    Exit status 0: no observable difference up to the depth; 1: the designs differ.
+    """
+    from memview.checker.check import file_stem, prepare_out_dir
+    from memview.checker.diff import compare_properties, lockstep
+    from memview.traces.itf import write_trace
+
+    if not 1 <= depth <= MAX_DEPTH:
+        raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
+    first, second = load_design(design_a), load_design(design_b)
+    props = [] if no_properties else select_properties(list(property_ids))
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
+    progress = SearchProgress(depth, quiet=as_json)
+    result = lockstep(first, second, depth, progress)
+    progress.finish()
+    if props:
+        compare_properties(result, props, depth)
+    written = []
+    if out_dir is not None and result.differ:
+        for design, trace in zip((first, second), result.traces(), strict=True):
+            path = out_dir / f"{file_stem(first.name)}-vs-{file_stem(second.name)}.{file_stem(design.name)}.itf.json"
+            write_trace(trace, path)
+            written.append(str(path))
+    if as_json:
+        emit_json({**result.to_json(), "traces": written})
+        sys.exit(EXIT_VIOLATION if result.differ else EXIT_OK)
+    console = out_console()
+    if result.steps is None:
+        console.print(f"no observable difference between {first.name} and {second.name} up to depth {depth}")
+    else:
+        table = Table(title=f"{first.name} vs {second.name}: first difference at step {len(result.steps) - 1}",
+                      title_justify="left")
+        for column in ("step", "operation", first.name, second.name):
+            table.add_column(column)
+        for index, step in enumerate(result.steps):
+            mark = "[bold red]" if step.differs else ""
+            table.add_row(str(index), str(step.action), f"{mark}{step.seen_by_a}", f"{mark}{step.seen_by_b}")
+        console.print(table)
+    if result.verdicts:
+        table = Table(title="Properties (explicit search of each design)", title_justify="left")
+        for column in ("property", first.name, second.name):
+            table.add_column(column)
+        for prop, (a, b) in result.verdicts.items():
+            style = "[bold]" if a != b else ""
+            table.add_row(f"{style}{prop}", f"{style}{a}", f"{style}{b}")
+        console.print(table)
+    for trace_path in written:
+        console.print(f"wrote {trace_path}")
+    console.print(f"searched: {result.scope.describe()}; {result.pairs} state pairs")
+    sys.exit(EXIT_VIOLATION if result.differ else EXIT_OK)
+
+
+@cli.command()
 @click.argument("trace_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def explain(trace_file: Path, as_json: bool) -> None:

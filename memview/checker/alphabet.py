@@ -98,6 +98,9 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096) -> Scop
                     alphabet.append(action("view_map_fd", fd=0, src=src, fd_offset=fd_offset, size=p,
                                            mem_offset=mem_offset, perms=perms))
     alphabet += [
+        # No flags, and write without read: what the empty-perms and write-only decisions decide.
+        action("view_map_fd", fd=0, src=1, fd_offset=0, size=p, mem_offset=0, perms=""),
+        action("view_map_fd", fd=0, src=1, fd_offset=0, size=p, mem_offset=p, perms="w"),
         action("view_map_fd", fd=0, src=1, fd_offset=0, size=2 * p, mem_offset=0, perms="rw"),
         action("view_unmap_fd", fd=0, mem_offset=0, size=p),
         action("view_unmap_fd", fd=0, mem_offset=p, size=p),
@@ -123,6 +126,7 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096) -> Scop
         action("mseal", proc=1, addr=rw_page, length=p),
         action("mmap", proc=1, fd=0, length=p, prot="rw", flags="private", offset=0),
         action("mmap", proc=1, fd=1, length=p, prot="rw", flags="shared", offset=0),  # read-only view fd
+        action("mmap", proc=1, fd=0, length=(VIEW_PAGES + 1) * p, prot="r", flags="shared", offset=0),  # past the end
         action("fork", proc=1),
         action("close", proc=1, fd=0),
         # Everything but mmap and close through B's view fd must fail and change nothing.
