@@ -11,7 +11,8 @@ allow, seal-write revoke).
 Sizes are small: page_size 4096, a view of 4 pages, memfds of 4 pages whose page k holds byte
 0x11 + k at its first byte (so a read of page k's first byte shows "ok 17" + k). A's control fd
 is 0 and its first memfd 1; a client's first view fd is 0. Process 0 is A, 1 and 2 are B1 and
-B2, 3 is the fork slot.
+B2, 3 is the fork slot. Sim, standard() and this numbering are shared with test_errnos.py in
+scenario.py.
 """
 
 from __future__ import annotations
@@ -21,127 +22,39 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from scenario import (
+    ACCERR,
+    B1,
+    B2,
+    BASE,
+    BFD,
+    CHILD,
+    CTL,
+    MAPERR,
+    MEMFD,
+    OK,
+    SIGBUS,
+    A,
+    P,
+    Sim,
+    first_byte,
+    standard,
+)
 
 from memview.model.config import Config
 from memview.model.constants import (
     F_SEAL_SEAL,
     F_SEAL_WRITE,
-    MMAP_BASE,
     PERM_R,
     PERM_W,
     PERM_X,
-    PTE_VALID,
     VMA_SEALED,
     FdKind,
 )
 from memview.model.design import DECISIONS, DECISIONS_BY_NAME, SEED
-from memview.model.machine import Machine
-from memview.model.ops import action
-from memview.model.state import State
 
-P = 4096
-A, B1, B2, CHILD = 0, 1, 2, 3
-CTL = 0
-BFD = 0
 RW = PERM_R | PERM_W
-BASE = MMAP_BASE  # the first mmap of every process
 NEG1 = (1 << 64) - 1  # a range delta of -1 page
-
-SIGBUS = "SIGBUS/BUS_ADRERR"
-MAPERR = "SIGSEGV/SEGV_MAPERR"
-ACCERR = "SIGSEGV/SEGV_ACCERR"
-
-
-def first_byte(page: int) -> int:
-    return 0x11 + page
-
-
-class Sim:
-    def __init__(self, choices: dict[str, str] | None = None, config: Config | None = None) -> None:
-        self.design = SEED.with_choices("test", choices or {})
-        self.m = Machine(self.design, config or Config())
-
-    @property
-    def state(self) -> State:
-        return self.m.state
-
-    def run(self, name: str, proc: int = A, **kwargs: object) -> str:
-        return self.m.run(action(name, proc, **kwargs)).name
-
-    def ok(self, name: str, proc: int = A, **kwargs: object) -> int:
-        obs = self.m.run(action(name, proc, **kwargs))
-        assert obs.ok, f"setup step {name} by {proc} {kwargs}: {obs.name}"
-        return obs.value
-
-    # setup helpers: each step must succeed
-
-    def open_view(self, pages: int = 4) -> int:
-        ctl = self.ok("view_open")
-        self.set_size(pages)
-        return ctl
-
-    def set_size(self, pages: int) -> str:
-        sizer = "ftruncate" if self.design.is_("sizing", "inode") else "view_set_size"
-        return self.run(sizer, fd=CTL, size=pages * P)
-
-    def memfd(self, pages: int = 4, sealing: bool = True, fill: bool = True) -> int:
-        fd = self.ok("memfd_create", sealing=sealing)
-        self.ok("ftruncate", fd=fd, size=pages * P)
-        if fill:
-            for page in range(pages):
-                self.ok("pwrite", fd=fd, offset=page * P, byte=first_byte(page))
-        return fd
-
-    def map_fd(self, src: int, mem_page: int, pages: int = 1, perms: str = "rw", fd_page: int | None = None,
-               fd: int = CTL, proc: int = A) -> str:
-        fd_page = mem_page if fd_page is None else fd_page
-        return self.run("view_map_fd", proc, fd=fd, src=src, fd_offset=fd_page * P, size=pages * P,
-                        mem_offset=mem_page * P, perms=perms)
-
-    def give_view(self, mode: str = "rw", to: tuple[int, ...] = (B1, B2)) -> int:
-        viewfd = self.ok("view_get_viewfd", fd=CTL, mode=mode)
-        for proc in to:
-            self.ok("send", fd=viewfd, to=proc)
-        return viewfd
-
-    def mmap(self, proc: int = B1, pages: int = 4, prot: str = "rw", flags: str = "shared", offset: int = 0,
-             fd: int = BFD) -> str:
-        return self.run("mmap", proc, fd=fd, length=pages * P, prot=prot, flags=flags, offset=offset * P)
-
-    def read(self, proc: int, addr: int) -> str:
-        return self.run("access", proc, addr=addr, kind="read", byte=0)
-
-    def write(self, proc: int, addr: int, byte: int) -> str:
-        return self.run("access", proc, addr=addr, kind="write", byte=byte)
-
-    def exec_(self, proc: int, addr: int) -> str:
-        return self.run("access", proc, addr=addr, kind="exec", byte=0)
-
-    # state questions
-
-    def ranges(self) -> list[tuple[int, int, int, int, int]]:
-        """(lo, hi, obj, delta, perms) of every used range, by lo."""
-        return sorted((r.lo, r.hi, r.obj, r.delta, r.perms) for r in self.state.view.ranges if r.used)
-
-    def data(self, obj: int, offset: int) -> int:
-        return int(self.state.objs[obj].data.get(offset))
-
-    def cached(self, proc: int, vpage: int) -> bool:
-        return bool(self.state.procs[proc].pte.get(vpage) & PTE_VALID)
-
-
-def standard(choices: dict[str, str] | None = None, config: Config | None = None, mode: str = "rw") -> Sim:
-    """View of 4 pages (fd 0), memfd of 4 filled pages (fd 1, object 0), no ranges yet, and a view
-    fd (A's fd 2) opened `mode` and sent to B1 and B2 (their fd 0)."""
-    s = Sim(choices, config)
-    assert s.open_view() == CTL
-    assert s.memfd() == 1
-    assert s.give_view(mode) == 2
-    return s
-
-
-MEMFD = 1
-OK = "ok 0"
 OK_BASE = f"ok {BASE:#x}"
 
 

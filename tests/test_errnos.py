@@ -6,9 +6,10 @@ one operation, and checks the exact errno name and `machine.state == before`. Th
 two checks that fail at once and show the earlier one (in the order semantics.md lists) wins, and
 that the later one really fails on its own.
 
-Conventions of the helpers: A's control fd is 0, its first memfd 1, its view fd 2 (when made); a
-client's first received view fd is 0. Process 0 is A, 1 and 2 are the clients B1 and B2, and 3 is
-the (initially dead) fork slot.
+Conventions of the helpers (Sim and the numbering are shared with test_decisions.py in
+scenario.py): A's control fd is 0, its first memfd 1, its view fd 2 (when made); a client's first
+received view fd is 0. Process 0 is A, 1 and 2 are the clients B1 and B2, and 3 is the (initially
+dead) fork slot.
 """
 
 from __future__ import annotations
@@ -19,79 +20,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import scenario
+from scenario import B1, B2, BFD, CTL, FORK_SLOT, MEMFD, OK, VIEWFD, A, P, Sim
 
 from memview.model.config import Config
 from memview.model.constants import MMAP_BASE, USER_VA_END, Errno
-from memview.model.design import SEED
-from memview.model.machine import Machine
 from memview.model.ops import Action, action
-from memview.model.state import State
 
-P = 4096
-A, B1, B2, FORK_SLOT = 0, 1, 2, 3
-CTL, MEMFD, VIEWFD = 0, 1, 2  # A's fds after Sim.standard()
-BFD = 0  # a client's first view fd
 LOFF = 1 << 63
 WORD = 1 << 64
 
 
-class Sim:
-    """A Machine with one design, and helpers that assert each setup step succeeds."""
-
-    def __init__(self, choices: dict[str, str] | None = None, config: Config | None = None) -> None:
-        design = SEED.with_choices("test", choices or {})
-        self.m = Machine(design, config or Config())
-
-    @property
-    def state(self) -> State:
-        return self.m.state
-
-    def run(self, name: str, proc: int = A, **kwargs: object) -> str:
-        return self.m.run(action(name, proc, **kwargs)).name
-
-    def ok(self, name: str, proc: int = A, **kwargs: object) -> int:
-        obs = self.m.run(action(name, proc, **kwargs))
-        assert obs.ok, f"setup step {name} by {proc} {kwargs}: {obs.name}"
-        return obs.value
-
-    def open_view(self, pages: int = 4) -> int:
-        ctl = self.ok("view_open")
-        sizer = "ftruncate" if self.m.ctx.design.is_("sizing", "inode") else "view_set_size"
-        self.ok(sizer, fd=ctl, size=pages * P)
-        return ctl
-
-    def memfd(self, pages: int = 4, sealing: bool = True) -> int:
-        fd = self.ok("memfd_create", sealing=sealing)
-        self.ok("ftruncate", fd=fd, size=pages * P)
-        return fd
-
-    def map_fd(self, src: int, mem_page: int, pages: int = 1, perms: str = "rw", fd_page: int | None = None) -> None:
-        fd_page = mem_page if fd_page is None else fd_page
-        self.ok("view_map_fd", fd=CTL, src=src, fd_offset=fd_page * P, size=pages * P, mem_offset=mem_page * P,
-                perms=perms)
-
-    def give_view(self, mode: str = "rw", to: tuple[int, ...] = (B1,)) -> int:
-        viewfd = self.ok("view_get_viewfd", fd=CTL, mode=mode)
-        for proc in to:
-            assert self.ok("send", fd=viewfd, to=proc) == BFD
-        return viewfd
-
-    def mmap(self, proc: int = B1, pages: int = 4, prot: str = "rw", flags: str = "shared", offset: int = 0,
-             fd: int = BFD) -> int:
-        return self.ok("mmap", proc, fd=fd, length=pages * P, prot=prot, flags=flags, offset=offset * P)
-
-
 def standard(choices: dict[str, str] | None = None, config: Config | None = None, mode: str = "rw",
              ranges: bool = True) -> Sim:
-    """A: view of 4 pages (control fd 0), memfd of 4 pages (fd 1), optionally mapped rw at [0, 2P),
-    a view fd (fd 2) opened `mode` and sent to B1 (B1's fd 0)."""
-    s = Sim(choices, config)
-    assert s.open_view(4) == CTL
-    assert s.memfd(4) == MEMFD
-    if ranges:
-        s.map_fd(MEMFD, 0, 2)
-    assert s.give_view(mode) == VIEWFD
-    return s
+    """scenario.standard with memfd pages [0, 2) mapped rw at view page 0 (unless not `ranges`) and
+    the view fd (fd 2) sent to B1 only (B2 holds no fd)."""
+    return scenario.standard(choices, config, mode, mapped=2 if ranges else 0, clients=(B1,))
 
 
 @dataclass(frozen=True)
@@ -233,7 +177,7 @@ def map_fd_require_seal_regular_file() -> tuple[Sim, Action]:
 def mseal_refused() -> tuple[Sim, Action]:
     """§2.18 check 5 [mseal=refuse]."""
     s = standard()
-    base = s.mmap(B1, 2)
+    base = s.mmap_ok(B1, 2)
     return s, action("mseal", B1, addr=base, length=P)
 
 
@@ -241,7 +185,7 @@ def mseal_refused() -> tuple[Sim, Action]:
 def munmap_of_sealed_mapping() -> tuple[Sim, Action]:
     """§2.16 check 4 under [mseal=allow]: even a span that only touches the sealed part."""
     s = standard({"mseal": "allow"})
-    base = s.mmap(B1, 2)
+    base = s.mmap_ok(B1, 2)
     s.ok("mseal", B1, addr=base + P, length=P)
     return s, action("munmap", B1, addr=base, length=2 * P)
 
@@ -249,7 +193,7 @@ def munmap_of_sealed_mapping() -> tuple[Sim, Action]:
 @case("EPERM")
 def mprotect_of_sealed_mapping() -> tuple[Sim, Action]:
     s = standard({"mseal": "allow"})
-    base = s.mmap(B1, 2)
+    base = s.mmap_ok(B1, 2)
     s.ok("mseal", B1, addr=base, length=2 * P)
     return s, action("mprotect", B1, addr=base, length=P, prot="r")
 
@@ -373,7 +317,7 @@ def unmap_fd_split_without_a_free_range_slot() -> tuple[Sim, Action]:
     s = Sim(config=Config(ranges=1))
     s.open_view(4)
     s.memfd(4)
-    s.map_fd(MEMFD, 0, 3)
+    assert s.map_fd(MEMFD, 0, 3) == OK
     return s, action("view_unmap_fd", fd=CTL, mem_offset=P, size=P)
 
 
@@ -381,7 +325,7 @@ def unmap_fd_split_without_a_free_range_slot() -> tuple[Sim, Action]:
 def munmap_split_without_a_free_vma_slot() -> tuple[Sim, Action]:
     """§2.16 check 5: cutting the middle page of a 3-page mapping with Config(vmas=1)."""
     s = standard(config=Config(vmas=1))
-    base = s.mmap(B1, 3)
+    base = s.mmap_ok(B1, 3)
     return s, action("munmap", B1, addr=base + P, length=P)
 
 
@@ -389,7 +333,7 @@ def munmap_split_without_a_free_vma_slot() -> tuple[Sim, Action]:
 def mprotect_split_without_free_vma_slots() -> tuple[Sim, Action]:
     """§2.17 check 9: the middle page needs three vmas; Config(vmas=2)."""
     s = standard(config=Config(vmas=2))
-    base = s.mmap(B1, 3)
+    base = s.mmap_ok(B1, 3)
     return s, action("mprotect", B1, addr=base + P, length=P, prot="r")
 
 
@@ -397,7 +341,7 @@ def mprotect_split_without_free_vma_slots() -> tuple[Sim, Action]:
 def mseal_split_without_a_free_vma_slot() -> tuple[Sim, Action]:
     """§2.18 check 6 under [mseal=allow]."""
     s = standard({"mseal": "allow"}, config=Config(vmas=1))
-    base = s.mmap(B1, 2)
+    base = s.mmap_ok(B1, 2)
     return s, action("mseal", B1, addr=base, length=P)
 
 
@@ -405,7 +349,7 @@ def mseal_split_without_a_free_vma_slot() -> tuple[Sim, Action]:
 def mmap_without_a_free_vma_slot() -> tuple[Sim, Action]:
     """§2.15 check 14."""
     s = standard(config=Config(vmas=1))
-    s.mmap(B1, 1)
+    s.mmap_ok(B1, 1)
     return s, action("mmap", B1, fd=BFD, length=P, prot="r", flags="shared", offset=0)
 
 
@@ -433,7 +377,7 @@ def mprotect_of_unmapped_range() -> tuple[Sim, Action]:
 @case("ENOMEM")
 def mprotect_span_running_into_the_guard_page() -> tuple[Sim, Action]:
     s = standard()
-    base = s.mmap(B1, 2)
+    base = s.mmap_ok(B1, 2)
     return s, action("mprotect", B1, addr=base, length=3 * P, prot="r")
 
 
@@ -448,7 +392,7 @@ def mprotect_span_wraps() -> tuple[Sim, Action]:
 def mseal_of_a_gap() -> tuple[Sim, Action]:
     """§2.18 check 4 (also under [mseal=allow])."""
     s = standard({"mseal": "allow"})
-    base = s.mmap(B1, 1)
+    base = s.mmap_ok(B1, 1)
     return s, action("mseal", B1, addr=base, length=2 * P)
 
 
@@ -487,7 +431,7 @@ def map_fd_empty_perms_over_read_only_fd() -> tuple[Sim, Action]:
 def mprotect_write_on_mapping_of_read_only_view_fd() -> tuple[Sim, Action]:
     """§2.17 check 7: no VM_MAYWRITE."""
     s = standard(mode="ro")
-    base = s.mmap(B1, 2, prot="r")
+    base = s.mmap_ok(B1, 2, prot="r")
     return s, action("mprotect", B1, addr=base, length=P, prot="rw")
 
 
@@ -503,7 +447,7 @@ def mprotect_beyond_range_perms_under_strict_mprotect() -> tuple[Sim, Action]:
     """§2.17 check 8 [mprotect=strict]."""
     s = standard({"mprotect": "strict"})
     s.ok("view_map_fd", fd=CTL, src=MEMFD, fd_offset=2 * P, size=P, mem_offset=2 * P, perms="r")
-    base = s.mmap(B1, 3, prot="r")
+    base = s.mmap_ok(B1, 3, prot="r")
     return s, action("mprotect", B1, addr=base, length=3 * P, prot="rw")
 
 
@@ -748,7 +692,7 @@ def map_fd_disjoint_with_range_table_full() -> tuple[Sim, Action]:
     s = Sim(config=Config(ranges=1))
     s.open_view(4)
     s.memfd(4)
-    s.map_fd(MEMFD, 0, 1)
+    assert s.map_fd(MEMFD, 0, 1) == OK
     return s, action("view_map_fd", fd=CTL, src=MEMFD, fd_offset=2 * P, size=P, mem_offset=2 * P, perms="r")
 
 
@@ -758,7 +702,7 @@ def replacing_map_fd_whose_pieces_do_not_fit() -> tuple[Sim, Action]:
     s = Sim({"overlap": "replace"}, Config(ranges=2))
     s.open_view(4)
     s.memfd(4)
-    s.map_fd(MEMFD, 0, 3)
+    assert s.map_fd(MEMFD, 0, 3) == OK
     return s, action("view_map_fd", fd=CTL, src=MEMFD, fd_offset=0, size=P, mem_offset=P, perms="r")
 
 
@@ -848,11 +792,11 @@ _einval("munmap_zero_length", lambda s: action("munmap", B1, addr=MMAP_BASE, len
 _einval("munmap_wraps", lambda s: action("munmap", B1, addr=WORD - P, length=P))
 _einval("munmap_past_task_size", lambda s: action("munmap", B1, addr=USER_VA_END - P, length=2 * P))
 _einval("mprotect_unaligned", lambda s: action("mprotect", B1, addr=MMAP_BASE + 8, length=P, prot="r"))
-_einval("mprotect_unknown_prot_bit", lambda s: action("mprotect", B1, addr=s.mmap(B1, 1), length=P, prot=8))
+_einval("mprotect_unknown_prot_bit", lambda s: action("mprotect", B1, addr=s.mmap_ok(B1, 1), length=P, prot=8))
 _einval("mseal_unaligned", lambda s: action("mseal", B1, addr=MMAP_BASE + 8, length=P))
 _einval("mseal_wraps", lambda s: action("mseal", B1, addr=WORD - P, length=P))
 # access with a kind that is not exactly one of R, W, X (§3.2 check 0)
-_einval("access_kind_read_and_write", lambda s: action("access", B1, addr=s.mmap(B1, 1), kind=3, byte=0))
+_einval("access_kind_read_and_write", lambda s: action("access", B1, addr=s.mmap_ok(B1, 1), kind=3, byte=0))
 
 
 # ------------------------------------------------------------------------------------ the tests
@@ -1002,7 +946,7 @@ def mmap_enodev_before_private_einval() -> tuple[Sim, Action, Action]:
 def mmap_eacces_before_vma_table_full() -> tuple[Sim, Action, Action]:
     """§2.15 check 10 (EACCES) before check 14 (no vma slot)."""
     s = standard(config=Config(vmas=1), mode="ro")
-    s.mmap(B1, 1, prot="r")
+    s.mmap_ok(B1, 1, prot="r")
     return (s, action("mmap", B1, fd=BFD, length=P, prot="rw", flags="shared", offset=0),
             action("mmap", B1, fd=BFD, length=P, prot="r", flags="shared", offset=0))
 
@@ -1055,7 +999,7 @@ def map_fd_require_seal_before_eexist() -> tuple[Sim, Action, Action]:
     s.open_view(4)
     s.memfd(4)
     s.ok("seal", fd=MEMFD, seals=["shrink"])
-    s.map_fd(MEMFD, 0, 2)
+    assert s.map_fd(MEMFD, 0, 2) == OK
     other = s.memfd(4)
     return (s, action("view_map_fd", fd=CTL, src=other, fd_offset=0, size=P, mem_offset=0, perms="r"),
             action("view_map_fd", fd=CTL, src=MEMFD, fd_offset=0, size=P, mem_offset=0, perms="r"))
@@ -1067,7 +1011,7 @@ def map_fd_eexist_before_enospc() -> tuple[Sim, Action, Action]:
     s = Sim(config=Config(ranges=1))
     s.open_view(4)
     s.memfd(4)
-    s.map_fd(MEMFD, 0, 2)
+    assert s.map_fd(MEMFD, 0, 2) == OK
     return (s, action("view_map_fd", fd=CTL, src=MEMFD, fd_offset=0, size=P, mem_offset=P, perms="r"),
             action("view_map_fd", fd=CTL, src=MEMFD, fd_offset=0, size=P, mem_offset=2 * P, perms="r"))
 
@@ -1118,9 +1062,9 @@ def seal_f_seal_seal_before_ebusy() -> tuple[Sim, Action, Action]:
     s = Sim()
     s.open_view(4)
     unsealable = s.memfd(4, sealing=False)
-    s.map_fd(unsealable, 0, 1)
+    assert s.map_fd(unsealable, 0, 1) == OK
     sealable = s.memfd(4)
-    s.map_fd(sealable, 1, 1)
+    assert s.map_fd(sealable, 1, 1) == OK
     return s, action("seal", fd=unsealable, seals=["write"]), action("seal", fd=sealable, seals=["write"])
 
 
@@ -1155,9 +1099,9 @@ def pwrite_offset_einval_before_write_seal() -> tuple[Sim, Action, Action]:
 def munmap_sealed_before_split_enomem() -> tuple[Sim, Action, Action]:
     """§2.16 check 4 (sealed) before 5 (no vma slot for the split), [mseal=allow], Config(vmas=2)."""
     s = standard({"mseal": "allow"}, config=Config(vmas=2))
-    sealed = s.mmap(B1, 3)
+    sealed = s.mmap_ok(B1, 3)
     s.ok("mseal", B1, addr=sealed, length=3 * P)
-    plain = s.mmap(B1, 3)
+    plain = s.mmap_ok(B1, 3)
     assert sum(v.used for v in s.state.procs[B1].vmas) == 2
     return s, action("munmap", B1, addr=sealed + P, length=P), action("munmap", B1, addr=plain + P, length=P)
 
@@ -1166,7 +1110,7 @@ def munmap_sealed_before_split_enomem() -> tuple[Sim, Action, Action]:
 def mprotect_wrap_before_prot_einval() -> tuple[Sim, Action, Action]:
     """§2.17 check 3 (wraps: ENOMEM) before 4 (prot bits)."""
     s = standard()
-    base = s.mmap(B1, 1)
+    base = s.mmap_ok(B1, 1)
     return s, action("mprotect", B1, addr=WORD - P, length=P, prot=8), action("mprotect", B1, addr=base, length=P,
                                                                               prot=8)
 
@@ -1182,7 +1126,7 @@ def mprotect_prot_einval_before_unmapped_enomem() -> tuple[Sim, Action, Action]:
 def mprotect_unmapped_before_sealed() -> tuple[Sim, Action, Action]:
     """§2.17 check 5 (a page not mapped) before 6 (sealed): the span runs into the guard page."""
     s = standard({"mseal": "allow"})
-    base = s.mmap(B1, 2)
+    base = s.mmap_ok(B1, 2)
     s.ok("mseal", B1, addr=base, length=2 * P)
     return s, action("mprotect", B1, addr=base, length=3 * P, prot="r"), action("mprotect", B1, addr=base,
                                                                                length=2 * P, prot="r")
@@ -1192,9 +1136,9 @@ def mprotect_unmapped_before_sealed() -> tuple[Sim, Action, Action]:
 def mprotect_sealed_before_maywrite_eacces() -> tuple[Sim, Action, Action]:
     """§2.17 check 6 (sealed) before 7 (no VM_MAYWRITE)."""
     s = standard({"mseal": "allow"}, mode="ro")
-    sealed = s.mmap(B1, 1, prot="r")
+    sealed = s.mmap_ok(B1, 1, prot="r")
     s.ok("mseal", B1, addr=sealed, length=P)
-    plain = s.mmap(B1, 1, prot="r")
+    plain = s.mmap_ok(B1, 1, prot="r")
     return s, action("mprotect", B1, addr=sealed, length=P, prot="rw"), action("mprotect", B1, addr=plain, length=P,
                                                                               prot="rw")
 
@@ -1203,7 +1147,7 @@ def mprotect_sealed_before_maywrite_eacces() -> tuple[Sim, Action, Action]:
 def mseal_gap_before_refuse() -> tuple[Sim, Action, Action]:
     """§2.18 check 4 (gap) before 5 ([mseal=refuse])."""
     s = standard()
-    base = s.mmap(B1, 1)
+    base = s.mmap_ok(B1, 1)
     return s, action("mseal", B1, addr=base, length=2 * P), action("mseal", B1, addr=base, length=P)
 
 
