@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,172 @@ def diff(design_a: str, design_b: str, depth: int, property_ids: tuple[str, ...]
         console.print(f"wrote {trace_path}")
     console.print(f"searched: {result.scope.describe()}; {result.pairs} state pairs")
     sys.exit(EXIT_VIOLATION if result.differ else EXIT_OK)
+
+
+def judge_traces(named: list[tuple[str, Any]], backend_spec: str, design_spec: str | None, lenient: bool,
+                 timeout: float, junit: Path | None, out_dir: Path | None, as_json: bool, suite: str) -> None:
+    """Shared by replay and conform: run, report, minimise divergences, write JUnit."""
+    from memview.backends.base import StepLimit
+    from memview.backends.registry import open_backend
+    from memview.checker.check import file_stem, prepare_out_dir
+    from memview.traces.conform import check_recorded, conform, judged_as
+    from memview.traces.itf import write_trace
+    from memview.traces.junit import write_junit
+    from memview.traces.minimise import minimise
+    from memview.traces.oracles import same_failure
+
+    if not 0 < timeout <= 3600:
+        raise InputError("--timeout", f"must be between 0 and 3600 seconds, got {timeout}")
+    design = load_design(design_spec) if design_spec else None
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
+    limit = StepLimit(timeout)
+    verdicts = []
+    minimised: list[dict[str, Any]] = []
+    for name, trace in named:
+        if design is None:
+            check_recorded(trace, name)
+        held = judged_as(trace, design)
+        verdict = conform(name, held, open_backend(backend_spec), lenient, limit)
+        verdicts.append(verdict)
+        if not as_json:
+            click.echo(verdict.report() + ("\n" if not verdict.conforms else ""))
+        if not verdict.conforms and out_dir is not None:
+            oracle = same_failure(verdict, lambda: open_backend(backend_spec), lenient, limit)
+            result = minimise(held, oracle)
+            stem = file_stem(Path(name).name.removesuffix(".itf.json"))
+            original, minimal = out_dir / f"{stem}.original.itf.json", out_dir / f"{stem}.minimal.itf.json"
+            write_trace(result.original, original)
+            write_trace(result.minimal, minimal)
+            minimised.append({"trace": name, "original": str(original), "minimal": str(minimal),
+                              "steps_removed": result.steps_removed, "oracle_calls": result.oracle_calls})
+            if not as_json:
+                click.echo(f"minimised: {len(result.minimal.steps)} of {len(result.original.steps)} steps "
+                           f"({result.steps_removed} removed, {result.oracle_calls} runs) -> {minimal}\n")
+    if junit is not None:
+        write_junit(verdicts, suite, junit)
+    failed = [v for v in verdicts if not v.conforms]
+    if as_json:
+        emit_json({"backend": backend_spec, "lenient": lenient, "verdicts": [v.to_json() for v in verdicts],
+                   "minimised": minimised, "conform": not failed})
+    else:
+        click.echo(f"{len(verdicts) - len(failed)} of {len(verdicts)} traces conform on {backend_spec}")
+    sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
+
+
+def backend_options(command: Callable[..., None]) -> Callable[..., None]:
+    options = [
+        click.option("--backend", "backend_spec", required=True, help="model, or exec:'COMMAND ARGS'."),
+        click.option("--design", "design_spec", default=None,
+                     help="Judge against this design (default: each trace's own)."),
+        click.option("--lenient", is_flag=True,
+                     help="Accept every observation the design allows (either SIGSEGV si_code)."),
+        click.option("--timeout", type=float, default=10.0, show_default=True,
+                     help="Seconds a backend may take per step."),
+        click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Write JUnit XML here."),
+        click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Write each divergence's original and minimised trace here."),
+        click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@click.argument("trace_files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@backend_options
+def replay(trace_files: tuple[Path, ...], backend_spec: str, design_spec: str | None, lenient: bool, timeout: float,
+           junit: Path | None, out_dir: Path | None, as_json: bool) -> None:
+    """Replay traces on a backend and judge every observation (exit 0 conform, 1 divergence)."""
+    from memview.backends.registry import open_backend
+    from memview.traces.itf import read_trace
+
+    open_backend(backend_spec)  # a bad name or a missing command fails before any trace is read
+
+    named = [(str(path), read_trace(path)) for path in trace_files]
+    judge_traces(named, backend_spec, design_spec, lenient, timeout, junit, out_dir, as_json, "memview.replay")
+
+
+@cli.command()
+@click.argument("trace_files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--corpus", is_flag=True, help="Also run the regression corpus shipped with memview.")
+@backend_options
+def conform(trace_files: tuple[Path, ...], corpus: bool, backend_spec: str, design_spec: str | None, lenient: bool,
+            timeout: float, junit: Path | None, out_dir: Path | None, as_json: bool) -> None:
+    """Check a backend's conformance on the corpus and/or given traces."""
+    from memview.backends.registry import open_backend
+    from memview.traces.corpus import load_corpus
+    from memview.traces.itf import read_trace
+
+    open_backend(backend_spec)  # a bad name or a missing command fails before any trace is read
+
+    if not corpus and not trace_files:
+        raise InputError("conform", "name traces or pass --corpus")
+    named = [(str(path), read_trace(path)) for path in trace_files]
+    if corpus:
+        named = [*load_corpus(), *named]
+    judge_traces(named, backend_spec, design_spec, lenient, timeout, junit, out_dir, as_json, "memview.conform")
+
+
+@cli.command()
+@click.option("--backend", "backend_spec", required=True, help="model, model:DESIGN, or exec:'COMMAND ARGS'.")
+@click.option("--design", "design_spec", default="seed", show_default=True, help="The design the backend is held to.")
+@click.option("--examples", type=int, default=100, show_default=True, help="Operation sequences to try.")
+@click.option("--steps", type=int, default=30, show_default=True, help="Operations per sequence after the set-up.")
+@click.option("--seed", "seed", type=int, default=None, help="Fix hypothesis's randomness for a reproducible run.")
+@click.option("--lenient", is_flag=True, help="Accept either SIGSEGV si_code.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds a backend may take per step.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the failing trace, and its minimised form, here.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def fuzz(backend_spec: str, design_spec: str, examples: int, steps: int, seed: int | None, lenient: bool,
+         timeout: float, out_dir: Path | None, as_json: bool) -> None:
+    """Differential fuzzing: hypothesis runs the model and a backend in lockstep (exit 1 on a divergence)."""
+    from memview.backends.base import StepLimit
+    from memview.backends.registry import open_backend
+    from memview.checker.check import file_stem, prepare_out_dir
+    from memview.checker.fuzz import fuzz as run_fuzz
+    from memview.traces.conform import conform
+    from memview.traces.itf import write_trace
+    from memview.traces.minimise import minimise
+    from memview.traces.oracles import same_failure
+
+    if not 1 <= examples <= 1_000_000:
+        raise InputError("--examples", f"must be between 1 and 1000000, got {examples}")
+    if not 1 <= steps <= 10_000:
+        raise InputError("--steps", f"must be between 1 and 10000, got {steps}")
+    if not 0 < timeout <= 3600:
+        raise InputError("--timeout", f"must be between 0 and 3600 seconds, got {timeout}")
+    open_backend(backend_spec)
+    design = load_design(design_spec)
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
+    limit = StepLimit(timeout)
+    result = run_fuzz(design, lambda: open_backend(backend_spec), examples, steps, seed, lenient, limit)
+    out: dict[str, Any] = {"backend": backend_spec, "design": design.name, "examples": result.examples,
+                           "steps": result.steps, "seconds": round(result.seconds, 2), "divergence": result.failure}
+    if result.trace is not None and out_dir is not None:
+        verdict = conform("fuzz", result.trace, open_backend(backend_spec), lenient, limit)
+        found = out_dir / f"fuzz-{file_stem(design.name)}.itf.json"
+        write_trace(result.trace, found)
+        out["trace"] = str(found)
+        if not verdict.conforms:
+            minimal = minimise(result.trace, same_failure(verdict, lambda: open_backend(backend_spec), lenient, limit))
+            minimal_path = out_dir / f"fuzz-{file_stem(design.name)}.minimal.itf.json"
+            write_trace(minimal.minimal, minimal_path)
+            out.update(minimal=str(minimal_path), steps_removed=minimal.steps_removed)
+    if as_json:
+        emit_json(out)
+    else:
+        rate = result.steps / result.seconds if result.seconds else 0.0
+        click.echo(f"{result.examples} examples, {result.steps} steps in {result.seconds:.1f}s ({rate:.0f} steps/s)")
+        click.echo(f"divergence: {result.failure}" if result.failure else f"no divergence on {backend_spec}")
+        for key in ("trace", "minimal"):
+            if key in out:
+                click.echo(f"wrote {out[key]}")
+    sys.exit(EXIT_VIOLATION if result.failure else EXIT_OK)
 
 
 @cli.command()

@@ -15,12 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memview.model.algebra import MASK
+from memview.model.concrete import CONCRETE
 from memview.model.config import Config
 from memview.model.constants import PERM_R, PERM_W, PERM_X, ObjKind
+from memview.model.context import Ctx
+from memview.model.design import SEED
 from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.model.ops import decode_arg, perms_text
+from memview.model.queries import backing_span
 from memview.model.state import State
 from memview.traces.trace import Step, Trace
 
@@ -115,9 +118,10 @@ def _object_name(state: State, slot: int, names: dict[int, str]) -> str:
 
 def _layout(state: State, config: Config, names: dict[int, str]) -> Layout:
     page = config.page_size
+    ctx = Ctx(CONCRETE, SEED, config)  # backing_span reads only the range and the page size
     rows = []
     for r in sorted((r for r in state.view.ranges if r.used), key=lambda r: r.lo):
-        fd_offset = ((r.lo + r.delta) & MASK) * page
+        fd_offset = backing_span(ctx, r)[0]
         rows.append(LayoutRow(r.lo * page, r.hi * page, r.obj, _object_name(state, r.obj, names), fd_offset, r.perms))
     gaps = []
     at = 0
@@ -128,6 +132,24 @@ def _layout(state: State, config: Config, names: dict[int, str]) -> Layout:
     return Layout(state.view.size, sorted(rows + gaps, key=lambda row: row.lo))
 
 
+def layout_before(trace: Trace, index: int) -> list[str]:
+    """The view layout table as it stands just before step `index` of the trace."""
+    machine = Machine(trace.design, trace.config)
+    names: dict[int, str] = {}
+    for step in trace.steps[:index]:
+        before = machine.state
+        machine.run(step.action)
+        _name_created(before, machine.state, step, names)
+    return layout_table(_layout(machine.state, trace.config, names))
+
+
+def _name_created(before: State, after: State, step: Step, names: dict[int, str]) -> None:
+    """Objects a step created take its label (or kind#slot) as their name."""
+    for slot, (old, new) in enumerate(zip(before.objs, after.objs, strict=True)):
+        if new.exists and not old.exists:
+            names[slot] = step.label or f"{ObjKind(new.kind).name.lower()}#{slot}"
+
+
 def report_steps(trace: Trace) -> list[StepReport]:
     machine = Machine(trace.design, trace.config)
     names: dict[int, str] = {}  # object slot -> the label of the step that created it
@@ -136,9 +158,7 @@ def report_steps(trace: Trace) -> list[StepReport]:
         before = machine.state
         replayed = machine.run(step.action)
         after = machine.state
-        for slot, (old, new) in enumerate(zip(before.objs, after.objs, strict=True)):
-            if new.exists and not old.exists:
-                names[slot] = step.label or f"{ObjKind(new.kind).name.lower()}#{slot}"
+        _name_created(before, after, step, names)
         changed = _layout_key(before) != _layout_key(after)
         layout = _layout(after, trace.config, names) if changed else None
         reports.append(

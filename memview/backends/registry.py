@@ -1,0 +1,34 @@
+"""Backends by name, as the command line names them: `model`, or `exec:COMMAND ARGS`."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+
+from memview.backends.base import Backend
+from memview.backends.model import ModelBackend
+from memview.errors import InputError
+
+NAMES = ("model", "model:DESIGN", "exec:COMMAND")
+
+
+def open_backend(spec: str, place: str = "--backend") -> Backend:
+    if spec == "model":
+        return ModelBackend()
+    if spec.startswith("model:"):
+        from memview.model.design import load_design
+
+        return ModelBackend(pinned=load_design(spec[len("model:"):]))
+    if spec.startswith("exec:"):
+        try:
+            argv = shlex.split(spec[len("exec:"):])
+        except ValueError as exc:
+            raise InputError(place, f"cannot parse the exec command: {exc}") from None
+        if not argv:
+            raise InputError(place, "exec: needs a command, e.g. exec:'python -m memview.backends.serve model'")
+        if shutil.which(argv[0]) is None:
+            raise InputError(place, f"exec command not found: {argv[0]}")
+        from memview.backends.exec import ExecBackend
+
+        return ExecBackend(argv)
+    raise InputError(place, f"unknown backend {spec!r} (choose from {', '.join(NAMES)})")
