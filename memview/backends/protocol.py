@@ -1,0 +1,705 @@
+"""The exec protocol: JSON lines between memview and an implementation under test (the peer).
+
+Transport-neutral: messages are built and parsed here as dicts and lines, and a session runs over
+any `LineChannel` (one line out, one line in, each within a deadline). `FdChannel` is a channel
+over file descriptors, so the same framing serves a child's stdin/stdout pipes (ExecBackend), a
+connected socket or a serial line. docs/protocol.md is the specification; protocol.schema.json,
+beside this module, is the JSON Schema of every message and this module's output:
+
+    python -m memview.backends.protocol            # print the schema
+    python -m memview.backends.protocol --write    # rewrite protocol.schema.json
+    python -m memview.backends.protocol --check    # exit 1 if protocol.schema.json is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import selectors
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from memview.backends.base import BackendFailure
+from memview.errors import InputError
+from memview.model.algebra import MASK
+from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
+from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
+from memview.model.design import DECISIONS, DECISIONS_BY_NAME, Design, design_from_json
+from memview.model.observation import Observation
+from memview.model.ops import ACCESS_KINDS, FLAGS, MODES, OPS, OPS_BY_NAME, SEAL_NAMES, Action, action_from_json
+
+PROTOCOL_VERSION = 1
+MAX_LINE = 1 << 20  # bytes in one message, newline excluded; a longer line is garbage
+SCHEMA_PATH = Path(__file__).with_name("protocol.schema.json")
+REGENERATE = "python -m memview.backends.protocol --write"
+
+Message = dict[str, Any]
+LineHook = Callable[[str, bytes], None]  # (">" sent or "<" received, the line without its newline)
+
+
+# ---------------------------------------------------------------------------------------------
+# Framing
+
+
+class ProtocolError(Exception):
+    """A line that is not a valid message here; the message's type and step when they could be read."""
+
+    def __init__(self, problem: str, step: int | None = None, kind: str | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.step = step
+        self.kind = kind
+
+
+class Closed(Exception):
+    """The other side closed the line (end of file, broken pipe, connection reset)."""
+
+    def __init__(self, partial: bytes = b"") -> None:
+        super().__init__("closed")
+        self.partial = partial  # an unterminated last line, if any
+
+
+class Silence(Exception):
+    """Nothing (or no whole line) arrived, or a line could not be written, before the deadline."""
+
+
+def encode(message: Message) -> bytes:
+    """One message as one line: compact UTF-8 JSON and a newline (JSON escapes any newline in strings)."""
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode() + b"\n"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def decode(line: bytes) -> Message:
+    """A line (newline removed) as a message object with a string "type"; ProtocolError otherwise."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"not UTF-8 (byte {exc.start})") from None
+    if not text.strip():
+        raise ProtocolError("an empty line")
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except ValueError as exc:
+        raise ProtocolError(f"not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ProtocolError(f"a JSON {type(data).__name__}, not a message object")
+    if not isinstance(data.get("type"), str):
+        raise ProtocolError("a message needs a string \"type\"")
+    return data
+
+
+def excerpt(line: bytes, limit: int = 120) -> str:
+    text = line[:limit].decode("utf-8", "replace")
+    return repr(text) + ("..." if len(line) > limit else "")
+
+
+class LineChannel(Protocol):
+    """A bidirectional line transport with deadlines (time.monotonic() values)."""
+
+    def send(self, line: bytes, deadline: float) -> None:
+        """Write one whole line (newline included); Closed or Silence if that fails."""
+
+    def receive(self, deadline: float) -> bytes:
+        """The next line without its newline; Closed, Silence, or ProtocolError for an overlong line."""
+
+
+READY_READ, READY_WRITE = 1, 2
+
+
+class FdChannel:
+    """A LineChannel over file descriptors: pipes, a socket (read_fd == write_fd) or a tty.
+
+    Never blocks past a deadline: every fd is made non-blocking and waited on with selectors.
+    `side` fds (a child's stderr) are drained whenever the channel waits, each chunk passed to its
+    callback, so a peer never stalls on a full side pipe. The channel does not own the fds.
+    """
+
+    CHUNK = 65536
+
+    def __init__(self, read_fd: int, write_fd: int, side: Mapping[int, Callable[[bytes], None]] | None = None,
+                 max_line: int = MAX_LINE) -> None:
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.side = dict(side or {})
+        self.max_line = max_line
+        self._buffer = bytearray()
+        self._eof = False
+        self._selector = selectors.DefaultSelector()
+        for fd in {read_fd, write_fd, *self.side}:
+            os.set_blocking(fd, False)
+        self._interest(read_fd, selectors.EVENT_READ, True)
+        for fd in self.side:
+            self._selector.register(fd, selectors.EVENT_READ)
+
+    def close(self) -> None:
+        self._selector.close()
+
+    def _wait(self, deadline: float, writing: bool) -> set[int]:
+        """Wait until the main fds are ready or the deadline passes, draining side fds meanwhile.
+
+        Returns READY_READ (data was buffered or end of file seen) and/or READY_WRITE; empty at the deadline.
+        """
+        if writing:
+            self._interest(self.write_fd, selectors.EVENT_WRITE, True)
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return set()
+                ready: set[int] = set()
+                for key, mask in self._selector.select(remaining):
+                    fd = int(key.fd)
+                    if fd in self.side:
+                        self._drain_side(fd)
+                        continue
+                    if mask & selectors.EVENT_READ and fd == self.read_fd:
+                        self._fill()
+                        ready.add(READY_READ)
+                    if mask & selectors.EVENT_WRITE and fd == self.write_fd:
+                        ready.add(READY_WRITE)
+                if ready:
+                    return ready
+        finally:
+            if writing:
+                self._interest(self.write_fd, selectors.EVENT_WRITE, False)
+
+    def _interest(self, fd: int, event: int, wanted: bool) -> None:
+        """Add or drop one event of interest on fd (read and write may share one fd, a socket)."""
+        key = self._selector.get_map().get(fd)
+        current = key.events if key is not None else 0
+        events = current | event if wanted else current & ~event
+        if key is None and events:
+            self._selector.register(fd, events)
+        elif key is not None and events:
+            self._selector.modify(fd, events)
+        elif key is not None:
+            self._selector.unregister(fd)
+
+    def _drain_side(self, fd: int) -> None:
+        try:
+            chunk = os.read(fd, self.CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if chunk:
+            self.side[fd](chunk)
+        else:
+            self._selector.unregister(fd)
+            del self.side[fd]
+
+    def drain_side(self, deadline: float) -> None:
+        """At the end of a session: read the side fds until each reaches end of file or the deadline."""
+        self._interest(self.read_fd, selectors.EVENT_READ, False)
+        while self.side:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for key, _ in self._selector.select(remaining):
+                if int(key.fd) in self.side:
+                    self._drain_side(int(key.fd))
+
+    def _fill(self) -> None:
+        if self._eof:
+            return
+        try:
+            chunk = os.read(self.read_fd, self.CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:  # a reset connection, a hung-up tty (EIO): the line is gone
+            chunk = b""
+        if chunk:
+            self._buffer += chunk
+        else:
+            self._eof = True
+            self._interest(self.read_fd, selectors.EVENT_READ, False)
+
+    def receive(self, deadline: float) -> bytes:
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                if newline > self.max_line:
+                    raise ProtocolError(f"a line of more than {self.max_line} bytes")
+                line = bytes(self._buffer[:newline])
+                del self._buffer[:newline + 1]
+                return line
+            if len(self._buffer) > self.max_line:
+                raise ProtocolError(f"more than {self.max_line} bytes without a newline")
+            if self._eof:
+                partial = bytes(self._buffer)
+                self._buffer.clear()
+                raise Closed(partial)
+            if not self._wait(deadline, writing=False):
+                raise Silence()
+
+    def send(self, line: bytes, deadline: float) -> None:
+        view = memoryview(line)
+        while view:
+            try:
+                written = os.write(self.write_fd, view)
+            except BlockingIOError:
+                written = 0
+            except OSError:  # EPIPE, a reset connection, a hung-up tty
+                raise Closed() from None
+            view = view[written:]
+            if view and not self._wait(deadline, writing=True):
+                raise Silence()
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages memview sends, and how a peer reads them
+
+
+def hello_message(design: Design, config: Config) -> Message:
+    return {"type": "hello", "protocol": PROTOCOL_VERSION, "design": design.to_json(), "config": config.to_json()}
+
+
+def op_message(step: int, act: Action) -> Message:
+    return {"type": "op", "step": step, "action": act.readable()}
+
+
+def bye_message() -> Message:
+    return {"type": "bye"}
+
+
+@dataclass(frozen=True)
+class Hello:
+    protocol: int
+    design: Design
+    config: Config
+
+
+@dataclass(frozen=True)
+class OpRequest:
+    step: int
+    action: Action
+
+
+@dataclass(frozen=True)
+class Bye:
+    pass
+
+
+Request = Hello | OpRequest | Bye
+
+
+def _int(value: Any) -> int | None:
+    """value if it is a JSON integer (not a boolean), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_request(line: bytes) -> Request:
+    """What a peer reads: memview's hello, op or bye. ProtocolError (with the step if known) otherwise."""
+    msg = decode(line)
+    kind = msg["type"]
+    if kind == "hello":
+        protocol = _int(msg.get("protocol"))
+        if protocol is None:
+            raise ProtocolError("hello: \"protocol\" must be an integer", kind=kind)
+        try:
+            design = design_from_json(msg.get("design"), "hello.design")
+            config = Config.from_json(msg.get("config"), "hello.config")
+        except InputError as exc:
+            raise ProtocolError(str(exc), kind=kind) from None
+        return Hello(protocol, design, config)
+    if kind == "op":
+        step = _int(msg.get("step"))
+        if step is None or step < 0:
+            raise ProtocolError("op: \"step\" must be a non-negative integer", kind=kind)
+        try:
+            act = action_from_json(msg.get("action"), "op.action")
+        except InputError as exc:
+            raise ProtocolError(str(exc), step, kind) from None
+        return OpRequest(step, act)
+    if kind == "bye":
+        return Bye()
+    raise ProtocolError(f"unknown message type {kind!r} (memview sends hello, op and bye)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages a peer sends, and how memview reads them
+
+
+def peer_hello_message(implementation: str, operations: list[str], decisions: Mapping[str, str]) -> Message:
+    return {"type": "hello", "protocol": PROTOCOL_VERSION, "implementation": implementation,
+            "operations": list(operations), "decisions": dict(decisions)}
+
+
+def refuse_message(reason: str) -> Message:
+    return {"type": "refuse", "reason": reason}
+
+
+def obs_message(step: int, observation: Observation) -> Message:
+    return {"type": "obs", "step": step, "observation": observation.to_json()}
+
+
+def error_message(step: int | None, message: str) -> Message:
+    return {"type": "error", "step": step, "message": message}
+
+
+@dataclass(frozen=True)
+class PeerHello:
+    """The peer's capabilities: its name, the operations it implements, the variants it claims."""
+
+    protocol: int
+    implementation: str
+    operations: frozenset[str]  # known operation names only; unknown ones are ignored
+    decisions: Mapping[str, str]  # known decisions only
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: str
+
+
+@dataclass(frozen=True)
+class ObsReply:
+    step: int
+    observation: Observation
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    step: int | None
+    message: str
+
+
+Reply = PeerHello | Refusal | ObsReply | ErrorReply
+
+OBSERVATION_KEYS = {"ok": {"outcome", "value"}, "errno": {"outcome", "errno"},
+                    "signal": {"outcome", "signal", "si_code"}}
+
+
+def parse_observation(data: Any) -> Observation:
+    """An observation object exactly as Observation.to_json writes it (the value may be a plain integer)."""
+    if isinstance(data, dict) and data.get("outcome") in OBSERVATION_KEYS:
+        extra = sorted(set(data) - OBSERVATION_KEYS[data["outcome"]])
+        if extra:
+            raise ProtocolError(f"observation: unexpected member {extra[0]!r} for outcome {data['outcome']!r}")
+    try:
+        return Observation.from_json(data, "observation")
+    except InputError as exc:
+        raise ProtocolError(str(exc)) from None
+
+
+def _string(msg: Message, key: str) -> str:
+    value = msg.get(key)
+    if not isinstance(value, str):
+        raise ProtocolError(f"{msg['type']}: \"{key}\" must be a string")
+    return value
+
+
+def parse_reply(line: bytes) -> Reply:
+    """What memview reads: a peer's hello, refuse, obs or error. Members not listed are ignored."""
+    msg = decode(line)
+    kind = msg["type"]
+    if kind == "hello":
+        protocol = _int(msg.get("protocol"))
+        if protocol is None:
+            raise ProtocolError("hello: \"protocol\" must be an integer")
+        implementation = _string(msg, "implementation")
+        operations = msg.get("operations")
+        if not isinstance(operations, list) or not all(isinstance(o, str) for o in operations):
+            raise ProtocolError("hello: \"operations\" must be a list of operation names")
+        decisions = msg.get("decisions")
+        if not isinstance(decisions, dict) or not all(isinstance(v, str) for v in decisions.values()):
+            raise ProtocolError("hello: \"decisions\" must map decision names to variant names")
+        return PeerHello(protocol, implementation, frozenset(o for o in operations if o in OPS_BY_NAME),
+                         {d: v for d, v in decisions.items() if d in DECISIONS_BY_NAME})
+    if kind == "refuse":
+        return Refusal(_string(msg, "reason"))
+    if kind == "obs":
+        step = _int(msg.get("step"))
+        if step is None:
+            raise ProtocolError("obs: \"step\" must be an integer")
+        return ObsReply(step, parse_observation(msg.get("observation")))
+    if kind == "error":
+        raw = msg.get("step")
+        step = _int(raw)
+        if raw is not None and step is None:
+            raise ProtocolError("error: \"step\" must be an integer or null")
+        return ErrorReply(step, _string(msg, "message"))
+    raise ProtocolError(f"unknown message type {kind!r} (a peer sends hello, refuse, obs and error)")
+
+
+def design_mismatch(design: Design, claimed: Mapping[str, str]) -> list[str]:
+    """The claimed variants the design does not choose, as 'decision: peer X, design Y'."""
+    return [f"{name}: the peer implements {variant}, the design asks for {design[name]}"
+            for name, variant in sorted(claimed.items()) if design[name] != variant]
+
+
+# ---------------------------------------------------------------------------------------------
+# A session, memview's side
+
+
+ClosedHook = Callable[[str, bytes], BackendFailure]  # (where, unterminated last line) -> the verdict
+
+
+def closed_failure(where: str, partial: bytes) -> BackendFailure:
+    """The verdict for a closed line when the transport knows nothing more (a socket, a tty)."""
+    tail = f" after an unterminated line {excerpt(partial)}" if partial else ""
+    return BackendFailure("early-exit", f"{where}: the peer closed the connection{tail}")
+
+
+class Client:
+    """memview's side of one session over a channel. Every failure is a BackendFailure naming where."""
+
+    def __init__(self, channel: LineChannel, on_closed: ClosedHook = closed_failure,
+                 on_line: LineHook | None = None) -> None:
+        self.channel = channel
+        self.on_closed = on_closed
+        self.on_line = on_line
+
+    # `where` names the handshake or the step in failures; a callable, as only failures need it.
+
+    def _send(self, message: Message, deadline: float, where: Callable[[], str], timeout: float) -> None:
+        line = encode(message)
+        if self.on_line is not None:
+            self.on_line(">", line[:-1])
+        try:
+            self.channel.send(line, deadline)
+        except Silence:
+            raise BackendFailure("hang", f"{where()}: the peer did not read its input within {timeout:g} s") from None
+        except Closed as closed:
+            raise self.on_closed(where(), closed.partial) from None
+
+    def _receive(self, deadline: float, where: Callable[[], str], timeout: float) -> Reply:
+        try:
+            line = self.channel.receive(deadline)
+        except Silence:
+            raise BackendFailure("hang", f"{where()}: no answer within {timeout:g} s") from None
+        except Closed as closed:
+            raise self.on_closed(where(), closed.partial) from None
+        except ProtocolError as exc:
+            raise BackendFailure("garbage", f"{where()}: {exc.problem}") from None
+        if self.on_line is not None:
+            self.on_line("<", line)
+        try:
+            return parse_reply(line)
+        except ProtocolError as exc:
+            raise BackendFailure("garbage", f"{where()}: {exc.problem}: {excerpt(line)}") from None
+
+    def handshake(self, design: Design, config: Config, timeout: float) -> PeerHello:
+        """Send hello; the peer's capabilities, or BackendFailure (refused on refusal or mismatch)."""
+        where = "handshake"
+        deadline = time.monotonic() + timeout
+        self._send(hello_message(design, config), deadline, lambda: where, timeout)
+        reply = self._receive(deadline, lambda: where, timeout)
+        if isinstance(reply, Refusal):
+            raise BackendFailure("refused", f"{where}: the peer refused: {reply.reason}")
+        if isinstance(reply, ErrorReply):
+            raise BackendFailure("internal", f"{where}: the peer reported an internal error: {reply.message}")
+        if not isinstance(reply, PeerHello):
+            raise BackendFailure("garbage", f"{where}: expected hello or refuse, got {type(reply).__name__}")
+        if reply.protocol != PROTOCOL_VERSION:
+            raise BackendFailure("refused", f"{where}: the peer speaks protocol {reply.protocol}, "
+                                            f"memview speaks {PROTOCOL_VERSION}")
+        mismatch = design_mismatch(design, reply.decisions)
+        if mismatch:
+            raise BackendFailure("refused", f"{where}: the peer implements another design ({'; '.join(mismatch)})")
+        return reply
+
+    def perform(self, step: int, act: Action, timeout: float) -> Observation:
+        """Send one op and read its observation; BackendFailure for silence, garbage, error or a closed line."""
+        deadline = time.monotonic() + timeout
+
+        def where() -> str:
+            return f"step {step} ({act.name})"  # callers show the whole action
+
+        self._send(op_message(step, act), deadline, where, timeout)
+        reply = self._receive(deadline, where, timeout)
+        if isinstance(reply, ObsReply) and reply.step == step:
+            return reply.observation
+        if isinstance(reply, ErrorReply) and reply.step in (step, None):
+            raise BackendFailure("internal", f"{where()}: the peer reported an internal error: {reply.message}")
+        if isinstance(reply, ObsReply | ErrorReply):
+            raise BackendFailure("garbage", f"{where()}: the answer is for step {reply.step}")
+        raise BackendFailure("garbage", f"{where()}: expected obs or error, got {type(reply).__name__}")
+
+    def goodbye(self, timeout: float) -> None:
+        """Send bye if the line still takes it; never fails."""
+        try:
+            line = encode(bye_message())
+            if self.on_line is not None:
+                self.on_line(">", line[:-1])
+            self.channel.send(line, time.monotonic() + timeout)
+        except (Closed, Silence, OSError):
+            pass
+
+
+# ---------------------------------------------------------------------------------------------
+# The JSON Schema of every message
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _closed(properties: dict[str, Any], required: list[str], description: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": properties, "required": required,
+                           "additionalProperties": False}
+    return {"description": description, **out} if description else out
+
+
+def _open(properties: dict[str, Any], required: list[str], description: str) -> dict[str, Any]:
+    return {"description": description, "type": "object", "properties": properties, "required": required}
+
+
+def _word_or(other: dict[str, Any]) -> dict[str, Any]:
+    return {"oneOf": [other, _ref("uint64")]}
+
+
+def _argument(kind: str) -> dict[str, Any]:
+    """How memview sends an argument of this kind (Action.readable)."""
+    if kind in ("int", "fd", "proc"):
+        return _ref("uint64")
+    if kind == "byte":
+        return {"type": "integer", "minimum": 0, "maximum": 255}
+    if kind == "bool":
+        return {"type": "boolean"}
+    if kind == "perms":
+        return _word_or({"type": "string", "pattern": "^[r-][w-][x-]$"})
+    if kind == "seals":
+        return _word_or({"type": "array", "items": {"enum": list(SEAL_NAMES)}, "uniqueItems": True})
+    if kind == "mode":
+        return _word_or({"enum": list(MODES)})
+    if kind == "kind":
+        return _word_or({"enum": list(ACCESS_KINDS)})
+    if kind == "flags":
+        return _word_or({"enum": list(FLAGS)})
+    raise ValueError(f"no schema for argument kind {kind!r}; add it to memview.backends.protocol")
+
+
+def _actions() -> list[dict[str, Any]]:
+    actions = []
+    for spec in OPS:
+        properties: dict[str, Any] = {"op": {"const": spec.name}, "proc": _ref("uint64")}
+        for name, kind in spec.args:
+            properties[name] = _argument(kind)
+        actions.append({"title": spec.name, **_closed(properties, ["op", "proc", *[n for n, _ in spec.args]],
+                                                      spec.summary)})
+    return actions
+
+
+def _observations() -> list[dict[str, Any]]:
+    observations = [
+        _closed({"outcome": {"const": "ok"}, "value": _ref("word")}, ["outcome", "value"]),
+        _closed({"outcome": {"const": "errno"}, "errno": {"enum": [e.name for e in Errno]}}, ["outcome", "errno"]),
+    ]
+    for signal in Signal:
+        codes = [name for (sig, _), name in SIGNAL_CODE_NAMES.items() if sig == signal]
+        observations.append(_closed(
+            {"outcome": {"const": "signal"}, "signal": {"const": signal.name}, "si_code": {"enum": codes}},
+            ["outcome", "signal", "si_code"]))
+    return observations
+
+
+def _config() -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for field in dataclasses.fields(Config):
+        if field.name == "page_size":
+            properties[field.name] = {"enum": [1 << i for i in range(MAX_PAGE_SIZE.bit_length())]}
+        else:
+            low, high = BOUND_LIMITS[field.name]
+            properties[field.name] = {"type": "integer", "minimum": low, "maximum": high}
+    return _closed(properties, [f.name for f in dataclasses.fields(Config)])
+
+
+def _design() -> dict[str, Any]:
+    decisions = {d.name: {"enum": list(d.variants)} for d in DECISIONS}
+    return _closed({"name": {"type": "string"},
+                    "decisions": _closed(decisions, [d.name for d in DECISIONS])}, ["name", "decisions"])
+
+
+def build_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of every message of protocol 1, in both directions."""
+    step = {"type": "integer", "minimum": 0}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"memview exec protocol, version {PROTOCOL_VERSION}",
+        "description": (
+            "One JSON object per line, UTF-8. $defs/to-peer is what memview writes (exactly these members);"
+            " $defs/to-memview is what a peer writes (memview ignores members it does not know, except"
+            " inside an observation). Specified in docs/protocol.md. Generated from memview.model by"
+            f" `{REGENERATE}`; tests/test_exec_backend.py checks it is current."
+        ),
+        "oneOf": [_ref("to-peer"), _ref("to-memview")],
+        "$defs": {
+            "to-peer": {"oneOf": [_ref("hello"), _ref("op"), _ref("bye")]},
+            "to-memview": {"oneOf": [_ref("peer-hello"), _ref("refuse"), _ref("obs"), _ref("error")]},
+            "hello": _closed({"type": {"const": "hello"}, "protocol": {"const": PROTOCOL_VERSION},
+                              "design": _ref("design"), "config": _ref("config")},
+                             ["type", "protocol", "design", "config"],
+                             "memview -> peer, first: the design (every decision's variant) and the bounds"),
+            "op": _closed({"type": {"const": "op"}, "step": step, "action": _ref("action")},
+                          ["type", "step", "action"], "memview -> peer: perform one operation"),
+            "bye": _closed({"type": {"const": "bye"}}, ["type"], "memview -> peer, last: exit with status 0"),
+            "peer-hello": _open(
+                {"type": {"const": "hello"}, "protocol": {"const": PROTOCOL_VERSION},
+                 "implementation": {"type": "string"},
+                 "operations": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+                                "description": "the operations implemented; unknown names are ignored"},
+                 "decisions": {"type": "object", "additionalProperties": {"type": "string"},
+                               "properties": {d.name: {"enum": list(d.variants)} for d in DECISIONS},
+                               "description": "the variant of each decision the peer implements (claims only "
+                                              "what it knows); unknown decisions are ignored"}},
+                ["type", "protocol", "implementation", "operations", "decisions"],
+                "peer -> memview: accept the hello and state capabilities"),
+            "refuse": _open({"type": {"const": "refuse"}, "reason": {"type": "string"}}, ["type", "reason"],
+                            "peer -> memview, instead of hello: the session cannot run"),
+            "obs": _open({"type": {"const": "obs"}, "step": step, "observation": _ref("observation")},
+                         ["type", "step", "observation"], "peer -> memview: what the operation of this step showed"),
+            "error": _open({"type": {"const": "error"}, "step": {"oneOf": [step, {"type": "null"}]},
+                            "message": {"type": "string"}}, ["type", "step", "message"],
+                           "peer -> memview: the implementation itself failed (null step: request unreadable)"),
+            "design": _design(),
+            "config": _config(),
+            "action": {"oneOf": _actions()},
+            "observation": {"oneOf": _observations()},
+            "uint64": {"type": "integer", "minimum": 0, "maximum": MASK},
+            "word": {"oneOf": [_ref("uint64"), _closed(
+                {"#bigint": {"type": "string", "pattern": f"^[0-9]{{1,{len(str(MASK))}}}$"}}, ["#bigint"])]},
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build_schema(), indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m memview.backends.protocol",
+                                     description="Print the JSON Schema of the exec protocol's messages.")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--write", action="store_true", help=f"rewrite {SCHEMA_PATH.name} beside this module")
+    what.add_argument("--check", action="store_true", help=f"exit 1 if {SCHEMA_PATH.name} is not up to date")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.write:
+        SCHEMA_PATH.write_text(text, encoding="utf-8")
+        print(f"wrote {SCHEMA_PATH}")
+    elif args.check:
+        try:
+            current = SCHEMA_PATH.read_text(encoding="utf-8")
+        except OSError as error:
+            print(f"{SCHEMA_PATH}: cannot read ({error.strerror}); run `{REGENERATE}`", file=sys.stderr)
+            return 1
+        if current != text:
+            print(f"{SCHEMA_PATH} is out of date; run `{REGENERATE}`", file=sys.stderr)
+            return 1
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
