@@ -11,6 +11,7 @@ from typing import Any
 
 from report import report
 
+from memview.backends.base import StepLimit
 from memview.backends.registry import open_backend
 from memview.model.constants import MMAP_BASE
 from memview.model.machine import Machine
@@ -55,9 +56,25 @@ def measure_long(spec: str, reads: int) -> dict[str, Any]:
             "ms_per_trace": round(1000 * seconds, 2)}
 
 
+def measure_backend_alone(reads: int) -> dict[str, Any]:
+    """The model backend performing a long trace with no judging: the backend's own throughput."""
+    trace = long_trace(reads)
+    backend = open_backend("model")
+    backend.start(trace.design, trace.config)
+    limit = StepLimit()
+    started = time.perf_counter()
+    for step in trace.steps:
+        backend.perform(step.action, limit)
+    seconds = time.perf_counter() - started
+    backend.stop()
+    return {"backend": f"model alone, not judged (one {len(trace.steps)}-step trace)", "traces": 1,
+            "steps": len(trace.steps), "seconds": round(seconds, 2), "steps_per_s": round(len(trace.steps) / seconds),
+            "ms_per_trace": round(1000 * seconds, 2)}
+
+
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    rows = [measure("model", rounds), measure_long("model", 5000)]
+    rows = [measure("model", rounds), measure_long("model", 5000), measure_backend_alone(5000)]
     try:
         import memview.backends.serve  # noqa: F401
     except ImportError:

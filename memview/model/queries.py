@@ -28,8 +28,9 @@ from memview.model.state import (
 
 def proc_valid(ctx: Ctx, state: State, proc: Word) -> Bit:
     alg = ctx.alg
-    alive = alg.or_(*(alg.and_(alg.eq(proc, alg.word(i)), p.alive) for i, p in enumerate(state.procs)))
-    return alive
+    if not alg.symbolic:
+        return proc < len(state.procs) and bool(state.procs[proc].alive)
+    return alg.or_(*(alg.and_(alg.eq(proc, alg.word(i)), p.alive) for i, p in enumerate(state.procs)))
 
 
 def proc_at(ctx: Ctx, state: State, proc: Word) -> Proc:
@@ -50,6 +51,8 @@ def obj_at(ctx: Ctx, state: State, index: Word) -> Obj:
 
 def first_free(alg: Algebra, free: list[Bit]) -> tuple[Bit, Word]:
     """The lowest index whose flag is set (POSIX gives the lowest free fd)."""
+    if not alg.symbolic:
+        return next(((True, i) for i, free_here in enumerate(free) if free_here), (False, 0))
     index = alg.word(0)
     for i in range(len(free) - 1, -1, -1):
         index = alg.ite(free[i], alg.word(i), index)

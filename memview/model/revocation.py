@@ -7,9 +7,7 @@ on one function.
 
 from __future__ import annotations
 
-import dataclasses
-
-from memview.model.algebra import Word, any_bits, merge, overlap, umax, umin
+from memview.model.algebra import Word, any_bits, merge, overlap, replace, umax, umin
 from memview.model.constants import VMA_SEALED
 from memview.model.context import Ctx
 from memview.model.state import Proc, State
@@ -43,7 +41,7 @@ def _zap(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
             pte_page = merge(alg, keep, alg.paste(pte_page, keep_lo, keep_hi, proc.pte_page, zero), pte_page)
             cow_data = merge(alg, keep, alg.paste(cow_data, ctx.byte_of(keep_lo), ctx.byte_of(keep_hi),
                                                   proc.cow_data, zero), cow_data)
-    return dataclasses.replace(proc, pte=pte, cow=cow, pte_page=pte_page, cow_data=cow_data)
+    return replace(proc, pte=pte, cow=cow, pte_page=pte_page, cow_data=cow_data)
 
 
 def revoke(ctx: Ctx, state: State, lo: Word, hi: Word) -> State:
@@ -52,4 +50,4 @@ def revoke(ctx: Ctx, state: State, lo: Word, hi: Word) -> State:
     if not ctx.design.is_("revocation", "skip"):
         procs = tuple(_zap(ctx, p, lo, hi) for p in procs)
     revoked = ctx.alg.store_range(state.revoked, lo, hi, ctx.alg.word(1))
-    return dataclasses.replace(state, procs=procs, revoked=revoked)
+    return replace(state, procs=procs, revoked=revoked)

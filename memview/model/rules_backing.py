@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from memview.model.algebra import MASK, Bit, Word, any_bits, cond, has_bits, subset, umin, update_fields_at
+from memview.model.algebra import MASK, Bit, Word, any_bits, cond, has_bits, replace, subset, umin, update_fields_at
 from memview.model.constants import (
     F_SEAL_FUTURE_WRITE,
     F_SEAL_GROW,
@@ -35,7 +34,7 @@ from memview.model.state import Fd, Obj, State
 
 def with_obj(ctx: Ctx, state: State, index: Word, **changes: Any) -> State:
     """state with the given fields of object `index` changed."""
-    return dataclasses.replace(state, objs=update_fields_at(ctx.alg, state.objs, index, **changes))
+    return replace(state, objs=update_fields_at(ctx.alg, state.objs, index, **changes))
 
 
 def create(ctx: Ctx, state: State, op: Op, kind: ObjKind, seals: Word) -> Result:

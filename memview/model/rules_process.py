@@ -17,6 +17,7 @@ from memview.model.algebra import (
     has_bits,
     merge,
     overlap,
+    replace,
     subset,
     umax,
     umin,
@@ -43,7 +44,7 @@ from memview.model.state import Proc, State, Vma, empty_fd, empty_vma
 
 def with_proc(ctx: Ctx, state: State, index: Word, **changes: Any) -> State:
     """state with the given fields of process `index` changed."""
-    return dataclasses.replace(state, procs=update_fields_at(ctx.alg, state.procs, index, **changes))
+    return replace(state, procs=update_fields_at(ctx.alg, state.procs, index, **changes))
 
 
 def ioctl(ctx: Ctx, state: State, op: Op) -> Result:
@@ -231,7 +232,7 @@ def mprotect(ctx: Ctx, state: State, op: Op) -> Result:
         checks.append((beyond, Errno.EACCES))
 
     def protect(v: Vma) -> Vma:
-        return dataclasses.replace(v, attrs=alg.bor(alg.band(v.attrs, alg.word(MASK ^ PERM_ALL)), prot))
+        return replace(v, attrs=alg.bor(alg.band(v.attrs, alg.word(MASK ^ PERM_ALL)), prot))
 
     return first_match(alg, [
         (unaligned, lambda: (state, ctx.errno(Errno.EINVAL))),
@@ -254,7 +255,7 @@ def mseal(ctx: Ctx, state: State, op: Op) -> Result:
         checks.append((alg.bit(True), Errno.EPERM))
 
     def seal(v: Vma) -> Vma:
-        return dataclasses.replace(v, attrs=alg.bor(v.attrs, alg.word(VMA_SEALED)))
+        return replace(v, attrs=alg.bor(v.attrs, alg.word(VMA_SEALED)))
 
     return first_match(alg, [
         (unaligned, lambda: (state, ctx.errno(Errno.EINVAL))),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from memview.model.algebra import (
@@ -13,6 +12,7 @@ from memview.model.algebra import (
     cond,
     has_bits,
     merge,
+    replace,
     subset,
     update_at,
     update_fields_at,
@@ -44,7 +44,7 @@ LOFF_LIMIT = 1 << 63
 
 def with_fd(ctx: Ctx, state: State, proc: Word, fd: Word, entry: Fd) -> State:
     fds = update_at(ctx.alg, proc_at(ctx, state, proc).fds, fd, entry)
-    return dataclasses.replace(state, procs=update_fields_at(ctx.alg, state.procs, proc, fds=fds))
+    return replace(state, procs=update_fields_at(ctx.alg, state.procs, proc, fds=fds))
 
 
 def alloc_fd(ctx: Ctx, state: State, proc: Word) -> tuple[Bit, Word]:
@@ -57,9 +57,9 @@ def view_open(ctx: Ctx, state: State, op: Op) -> Result:
     has_fd, fd = alloc_fd(ctx, state, op.proc)
 
     def opened() -> Result:
-        view = dataclasses.replace(state.view, exists=alg.bit(True), control_open=alg.bit(True))
+        view = replace(state.view, exists=alg.bit(True), control_open=alg.bit(True))
         entry = Fd(alg.word(FdKind.CONTROL), alg.word(0), alg.word(MODE_RW))
-        return with_fd(ctx, dataclasses.replace(state, view=view), op.proc, fd, entry), ctx.ok(fd)
+        return with_fd(ctx, replace(state, view=view), op.proc, fd, entry), ctx.ok(fd)
 
     # The model holds one view; a second open meets the model's bound like a full file table.
     return ctx.guarded(state, [(state.view.exists, Errno.ENFILE), (alg.not_(has_fd), Errno.EMFILE)], opened)
@@ -81,8 +81,8 @@ def set_size(ctx: Ctx, state: State, size: Word) -> Result:
 
     def resize() -> Result:
         _, ranges = reshape(alg, state.view.ranges, new_end, last_page(ctx), empty_range(alg), None)
-        view = dataclasses.replace(state.view, size=size, ranges=ranges)
-        shrunk = dataclasses.replace(state, view=view)
+        view = replace(state.view, size=size, ranges=ranges)
+        shrunk = replace(state, view=view)
         shrinking = alg.ult(size, state.view.size)
         revoked = cond(alg, shrinking, lambda: revoke(ctx, shrunk, new_end, last_page(ctx)), lambda: shrunk)
         return revoked, ctx.ok()
@@ -173,26 +173,26 @@ def view_map_fd(ctx: Ctx, state: State, op: Op) -> Result:
         checks.append((shrinkable, Errno.EPERM))
     lo, hi = ctx.page(mem_offset), ctx.page(alg.add(mem_offset, size))
     overlapping = any_overlap(alg, state.view.ranges, lo, hi)
-    replace = ctx.design.is_("overlap", "replace")
-    if not replace:
+    replaces = ctx.design.is_("overlap", "replace")
+    if not replaces:
         checks.append((overlapping, Errno.EEXIST))
     delta = alg.sub(ctx.page(fd_offset), lo)
     new_range = Range(alg.bit(True), lo, hi, src_entry.obj, delta, grant.perms)
     ranges = state.view.ranges
     carved_ok: Bit = alg.bit(True)
-    if replace:
+    if replaces:
         carved_ok, ranges = reshape(alg, ranges, lo, hi, empty_range(alg), None)
     inserted, ranges = insert(alg, ranges, new_range, alg.bit(True))
     checks.append((alg.not_(alg.and_(carved_ok, inserted)), Errno.ENOSPC))
 
     def mapped() -> Result:
-        new_state = dataclasses.replace(state, view=dataclasses.replace(state.view, ranges=ranges))
-        if replace:
+        new_state = replace(state, view=replace(state.view, ranges=ranges))
+        if replaces:
             # Replaced pages must not keep the old translation; the model's step is atomic, so no
             # process can observe the moment between the old range and the new one.
             new_state = cond(alg, overlapping, lambda: revoke(ctx, new_state, lo, hi), lambda: new_state)
         revoked = alg.store_range(new_state.revoked, lo, hi, alg.word(0))
-        return dataclasses.replace(new_state, revoked=revoked), ctx.ok()
+        return replace(new_state, revoked=revoked), ctx.ok()
 
     return ctx.guarded(state, checks, mapped)
 
@@ -210,7 +210,7 @@ def view_unmap_fd(ctx: Ctx, state: State, op: Op) -> Result:
     checks.append((alg.not_(ok), Errno.ENOMEM))
 
     def unmapped() -> Result:
-        new_state = dataclasses.replace(state, view=dataclasses.replace(state.view, ranges=ranges))
+        new_state = replace(state, view=replace(state.view, ranges=ranges))
         return revoke(ctx, new_state, lo, hi), ctx.ok()
 
     return ctx.guarded(state, checks, unmapped)
@@ -230,12 +230,12 @@ def view_get_viewfd(ctx: Ctx, state: State, op: Op) -> Result:
 def control_closed(ctx: Ctx, state: State) -> State:
     """After the control fd's close: the layout stays, or everything is revoked."""
     alg = ctx.alg
-    view = dataclasses.replace(state.view, control_open=alg.bit(False))
-    closed = dataclasses.replace(state, view=view)
+    view = replace(state.view, control_open=alg.bit(False))
+    closed = replace(state, view=view)
     if ctx.design.is_("control-close", "keep"):
         return closed
-    cleared = dataclasses.replace(view, ranges=tuple(empty_range(alg) for _ in view.ranges))
-    return revoke(ctx, dataclasses.replace(closed, view=cleared), alg.word(0), last_page(ctx))
+    cleared = replace(view, ranges=tuple(empty_range(alg) for _ in view.ranges))
+    return revoke(ctx, replace(closed, view=cleared), alg.word(0), last_page(ctx))
 
 
 def revoke_writable(ctx: Ctx, state: State, obj: Word) -> State:
@@ -244,7 +244,7 @@ def revoke_writable(ctx: Ctx, state: State, obj: Word) -> State:
     for i, rng in enumerate(state.view.ranges):
         hit = alg.and_(rng.used, alg.eq(rng.obj, obj), has_bits(alg, rng.perms, alg.word(PERM_W)))
         view = state.view
-        cleared = dataclasses.replace(view, ranges=update_at(alg, view.ranges, alg.word(i), empty_range(alg)))
-        after = revoke(ctx, dataclasses.replace(state, view=cleared), rng.lo, rng.hi)
+        cleared = replace(view, ranges=update_at(alg, view.ranges, alg.word(i), empty_range(alg)))
+        after = revoke(ctx, replace(state, view=cleared), rng.lo, rng.hi)
         state = merge(alg, hit, after, state)
     return state

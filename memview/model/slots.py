@@ -6,7 +6,6 @@ it is unmapped or re-protected is the same operation for both, written here once
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -17,6 +16,7 @@ from memview.model.algebra import (
     in_range,
     merge,
     overlap,
+    replace,
     umax,
     umin,
 )
@@ -27,6 +27,11 @@ S = TypeVar("S", Range, Vma)
 
 def find(alg: Algebra, slots: Sequence[S], key: Word, empty: S) -> tuple[Bit, S]:
     """The used slot holding key (slots are disjoint, so there is at most one)."""
+    if not alg.symbolic:
+        for slot in slots:
+            if slot.used and slot.lo <= key < slot.hi:
+                return True, slot
+        return False, empty
     found = alg.bit(False)
     result = empty
     for slot in reversed(slots):
@@ -57,7 +62,7 @@ def covered(alg: Algebra, slots: Sequence[S], lo: Word, hi: Word, pred: Callable
 
 
 def clip(slot: S, lo: Word, hi: Word) -> S:
-    return dataclasses.replace(slot, lo=lo, hi=hi)
+    return replace(slot, lo=lo, hi=hi)
 
 
 def insert(alg: Algebra, slots: tuple[S, ...], piece: S, present: Bit) -> tuple[Bit, tuple[S, ...]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import z3
 
-from memview.model.algebra import WIDTH, Bit, Table, Word
+from memview.model.algebra import WIDTH, Bit, Table, Word, replace
 from memview.model.interval_map import KEY_LIMIT, IntervalMap
 
 WORD_SORT = z3.BitVecSort(WIDTH)
@@ -134,5 +134,5 @@ def lift(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(lift(v) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.replace(value, **{f.name: lift(getattr(value, f.name)) for f in dataclasses.fields(value)})
+        return replace(value, **{f.name: lift(getattr(value, f.name)) for f in dataclasses.fields(value)})
     raise TypeError(f"cannot lift {type(value).__name__}")

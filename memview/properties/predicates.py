@@ -8,8 +8,6 @@ call a rule: a property states what must be true, the rules are what the design 
 
 from __future__ import annotations
 
-import dataclasses
-
 from memview.model.algebra import (
     MASK,
     Bit,
@@ -17,6 +15,7 @@ from memview.model.algebra import (
     equal,
     has_bits,
     merge,
+    replace,
     subset,
     umin,
 )
@@ -311,8 +310,8 @@ def perturb_unreadable(ctx: Ctx, state: State, value: int) -> State:
         for lo, hi in [*readable_spans(ctx, state, index), (1 << 64, 1 << 64)]:
             data = data.set_range(cursor, min(lo, 1 << 64), value) if cursor < lo else data
             cursor = max(cursor, hi)
-        objs.append(dataclasses.replace(obj, data=data))
-    return dataclasses.replace(state, objs=tuple(objs))
+        objs.append(replace(obj, data=data))
+    return replace(state, objs=tuple(objs))
 
 
 def isol(ctx: Ctx, op: Op, obs_a: Obs, obs_b: Obs) -> Bit:
