@@ -62,6 +62,8 @@ class Verdict:
         if self.status == DIVERGE:
             return (f"{self.name}: diverges at step {self.step} ({act}): the design {self.trace.design.name} "
                     f"requires {self.expected}, the backend showed {self.observed}")
+        if f"step {self.step} " in (self.failure or ""):  # the backend's message already names the step
+            return f"{self.name}: the backend failed: {self.failure}"
         return f"{self.name}: the backend failed at step {self.step} ({act}): {self.failure}"
 
     def report(self) -> str:
