@@ -13,7 +13,6 @@ beside this module, is the JSON Schema of every message and this module's output
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
@@ -27,6 +26,7 @@ from typing import Any, Protocol
 
 from memview.backends.base import BackendFailure
 from memview.errors import InputError
+from memview.generated import generated_file_main
 from memview.model.algebra import MASK
 from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
 from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
@@ -677,28 +677,11 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m memview.backends.protocol",
-                                     description="Print the JSON Schema of the exec protocol's messages.")
-    what = parser.add_mutually_exclusive_group()
-    what.add_argument("--write", action="store_true", help=f"rewrite {SCHEMA_PATH.name} beside this module")
-    what.add_argument("--check", action="store_true", help=f"exit 1 if {SCHEMA_PATH.name} is not up to date")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.write:
-        SCHEMA_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {SCHEMA_PATH}")
-    elif args.check:
-        try:
-            current = SCHEMA_PATH.read_text(encoding="utf-8")
-        except OSError as error:
-            print(f"{SCHEMA_PATH}: cannot read ({error.strerror}); run `{REGENERATE}`", file=sys.stderr)
-            return 1
-        if current != text:
-            print(f"{SCHEMA_PATH} is out of date; run `{REGENERATE}`", file=sys.stderr)
-            return 1
-    else:
-        sys.stdout.write(text)
-    return 0
+    return generated_file_main(
+        "python -m memview.backends.protocol",
+        "Print the JSON Schema of the exec protocol's messages.",
+        SCHEMA_PATH, render, argv,
+    )
 
 
 if __name__ == "__main__":

@@ -10,13 +10,13 @@ operations, argument kinds, decisions, designs, errnos, signals or bounds change
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from memview.generated import generated_file_main
 from memview.model.algebra import MASK
 from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
 from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
@@ -199,29 +199,11 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m memview.traces.schema", description="Print the JSON Schema of memview's ITF traces."
+    return generated_file_main(
+        "python -m memview.traces.schema",
+        "Print the JSON Schema of memview's ITF traces.",
+        SCHEMA_PATH, render, argv,
     )
-    what = parser.add_mutually_exclusive_group()
-    what.add_argument("--write", action="store_true", help=f"rewrite {SCHEMA_PATH.name} beside this module")
-    what.add_argument("--check", action="store_true", help=f"exit 1 if {SCHEMA_PATH.name} is not up to date")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.write:
-        SCHEMA_PATH.write_text(text, encoding="utf-8")
-        print(f"wrote {SCHEMA_PATH}")
-    elif args.check:
-        try:
-            committed = SCHEMA_PATH.read_text(encoding="utf-8")
-        except OSError as error:
-            print(f"{SCHEMA_PATH}: cannot read ({error.strerror}); run `{REGENERATE}`", file=sys.stderr)
-            return 1
-        if committed != text:
-            print(f"{SCHEMA_PATH} is out of date with memview.model; run `{REGENERATE}`", file=sys.stderr)
-            return 1
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 if __name__ == "__main__":
