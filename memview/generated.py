@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def generated_file_main(prog: str, description: str, path: Path, render: Callable[[], str],
@@ -33,3 +34,41 @@ def generated_file_main(prog: str, description: str, path: Path, render: Callabl
     else:
         sys.stdout.write(text)
     return 0
+
+
+# Pieces of the JSON Schemas memview generates (traces, protocol messages).
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def closed(properties: dict[str, Any], required: list[str], description: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": properties, "required": required,
+                           "additionalProperties": False}
+    return {"description": description, **out} if description else out
+
+
+def argument_schema(kind: str, word: dict[str, Any], byte: dict[str, Any], perms: dict[str, Any]) -> dict[str, Any]:
+    """An action argument of one kind (OpSpec.args): its named form or, for flags, its raw word."""
+    from memview.model.ops import ACCESS_KINDS, FLAGS, MODES, SEAL_NAMES
+
+    def word_or(named: dict[str, Any]) -> dict[str, Any]:
+        return {"oneOf": [named, word]}
+
+    named = {
+        "perms": perms,
+        "seals": {"type": "array", "items": {"enum": list(SEAL_NAMES)}, "uniqueItems": True},
+        "mode": {"enum": list(MODES)},
+        "kind": {"enum": list(ACCESS_KINDS)},
+        "flags": {"enum": list(FLAGS)},
+    }
+    if kind in ("int", "fd", "proc"):
+        return word
+    if kind == "byte":
+        return byte
+    if kind == "bool":
+        return {"type": "boolean"}
+    if kind in named:
+        return word_or(named[kind])
+    raise ValueError(f"no schema for argument kind {kind!r}; add it to memview.generated.argument_schema")

@@ -26,13 +26,13 @@ from typing import Any, Protocol
 
 from memview.backends.base import BackendFailure
 from memview.errors import InputError
-from memview.generated import generated_file_main
+from memview.generated import argument_schema, closed, generated_file_main, ref
 from memview.model.algebra import MASK
 from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
 from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
 from memview.model.design import DECISIONS, DECISIONS_BY_NAME, Design, design_from_json
 from memview.model.observation import Observation
-from memview.model.ops import ACCESS_KINDS, FLAGS, MODES, OPS, OPS_BY_NAME, SEAL_NAMES, Action, action_from_json
+from memview.model.ops import OPS, OPS_BY_NAME, Action, action_from_json
 
 PROTOCOL_VERSION = 1
 MAX_LINE = 1 << 20  # bytes in one message, newline excluded; a longer line is garbage
@@ -540,64 +540,35 @@ class Client:
 # The JSON Schema of every message
 
 
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/$defs/{name}"}
-
-
-def _closed(properties: dict[str, Any], required: list[str], description: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "object", "properties": properties, "required": required,
-                           "additionalProperties": False}
-    return {"description": description, **out} if description else out
-
-
 def _open(properties: dict[str, Any], required: list[str], description: str) -> dict[str, Any]:
     return {"description": description, "type": "object", "properties": properties, "required": required}
 
 
-def _word_or(other: dict[str, Any]) -> dict[str, Any]:
-    return {"oneOf": [other, _ref("uint64")]}
-
-
 def _argument(kind: str) -> dict[str, Any]:
-    """How memview sends an argument of this kind (Action.readable)."""
-    if kind in ("int", "fd", "proc"):
-        return _ref("uint64")
-    if kind == "byte":
-        return {"type": "integer", "minimum": 0, "maximum": 255}
-    if kind == "bool":
-        return {"type": "boolean"}
-    if kind == "perms":
-        return _word_or({"type": "string", "pattern": "^[r-][w-][x-]$"})
-    if kind == "seals":
-        return _word_or({"type": "array", "items": {"enum": list(SEAL_NAMES)}, "uniqueItems": True})
-    if kind == "mode":
-        return _word_or({"enum": list(MODES)})
-    if kind == "kind":
-        return _word_or({"enum": list(ACCESS_KINDS)})
-    if kind == "flags":
-        return _word_or({"enum": list(FLAGS)})
-    raise ValueError(f"no schema for argument kind {kind!r}; add it to memview.backends.protocol")
+    """How memview sends an argument of this kind (Action.readable, integers plain)."""
+    byte = {"type": "integer", "minimum": 0, "maximum": 255}
+    return argument_schema(kind, ref("uint64"), byte, {"type": "string", "pattern": "^[r-][w-][x-]$"})
 
 
 def _actions() -> list[dict[str, Any]]:
     actions = []
     for spec in OPS:
-        properties: dict[str, Any] = {"op": {"const": spec.name}, "proc": _ref("uint64")}
+        properties: dict[str, Any] = {"op": {"const": spec.name}, "proc": ref("uint64")}
         for name, kind in spec.args:
             properties[name] = _argument(kind)
-        actions.append({"title": spec.name, **_closed(properties, ["op", "proc", *[n for n, _ in spec.args]],
+        actions.append({"title": spec.name, **closed(properties, ["op", "proc", *[n for n, _ in spec.args]],
                                                       spec.summary)})
     return actions
 
 
 def _observations() -> list[dict[str, Any]]:
     observations = [
-        _closed({"outcome": {"const": "ok"}, "value": _ref("word")}, ["outcome", "value"]),
-        _closed({"outcome": {"const": "errno"}, "errno": {"enum": [e.name for e in Errno]}}, ["outcome", "errno"]),
+        closed({"outcome": {"const": "ok"}, "value": ref("word")}, ["outcome", "value"]),
+        closed({"outcome": {"const": "errno"}, "errno": {"enum": [e.name for e in Errno]}}, ["outcome", "errno"]),
     ]
     for signal in Signal:
         codes = [name for (sig, _), name in SIGNAL_CODE_NAMES.items() if sig == signal]
-        observations.append(_closed(
+        observations.append(closed(
             {"outcome": {"const": "signal"}, "signal": {"const": signal.name}, "si_code": {"enum": codes}},
             ["outcome", "signal", "si_code"]))
     return observations
@@ -611,13 +582,13 @@ def _config() -> dict[str, Any]:
         else:
             low, high = BOUND_LIMITS[field.name]
             properties[field.name] = {"type": "integer", "minimum": low, "maximum": high}
-    return _closed(properties, [f.name for f in dataclasses.fields(Config)])
+    return closed(properties, [f.name for f in dataclasses.fields(Config)])
 
 
 def _design() -> dict[str, Any]:
     decisions = {d.name: {"enum": list(d.variants)} for d in DECISIONS}
-    return _closed({"name": {"type": "string"},
-                    "decisions": _closed(decisions, [d.name for d in DECISIONS])}, ["name", "decisions"])
+    return closed({"name": {"type": "string"},
+                    "decisions": closed(decisions, [d.name for d in DECISIONS])}, ["name", "decisions"])
 
 
 def build_schema() -> dict[str, Any]:
@@ -632,17 +603,17 @@ def build_schema() -> dict[str, Any]:
             " inside an observation). Specified in docs/protocol.md. Generated from memview.model by"
             f" `{REGENERATE}`; tests/test_exec_backend.py checks it is current."
         ),
-        "oneOf": [_ref("to-peer"), _ref("to-memview")],
+        "oneOf": [ref("to-peer"), ref("to-memview")],
         "$defs": {
-            "to-peer": {"oneOf": [_ref("hello"), _ref("op"), _ref("bye")]},
-            "to-memview": {"oneOf": [_ref("peer-hello"), _ref("refuse"), _ref("obs"), _ref("error")]},
-            "hello": _closed({"type": {"const": "hello"}, "protocol": {"const": PROTOCOL_VERSION},
-                              "design": _ref("design"), "config": _ref("config")},
+            "to-peer": {"oneOf": [ref("hello"), ref("op"), ref("bye")]},
+            "to-memview": {"oneOf": [ref("peer-hello"), ref("refuse"), ref("obs"), ref("error")]},
+            "hello": closed({"type": {"const": "hello"}, "protocol": {"const": PROTOCOL_VERSION},
+                              "design": ref("design"), "config": ref("config")},
                              ["type", "protocol", "design", "config"],
                              "memview -> peer, first: the design (every decision's variant) and the bounds"),
-            "op": _closed({"type": {"const": "op"}, "step": step, "action": _ref("action")},
+            "op": closed({"type": {"const": "op"}, "step": step, "action": ref("action")},
                           ["type", "step", "action"], "memview -> peer: perform one operation"),
-            "bye": _closed({"type": {"const": "bye"}}, ["type"], "memview -> peer, last: exit with status 0"),
+            "bye": closed({"type": {"const": "bye"}}, ["type"], "memview -> peer, last: exit with status 0"),
             "peer-hello": _open(
                 {"type": {"const": "hello"}, "protocol": {"const": PROTOCOL_VERSION},
                  "implementation": {"type": "string"},
@@ -656,7 +627,7 @@ def build_schema() -> dict[str, Any]:
                 "peer -> memview: accept the hello and state capabilities"),
             "refuse": _open({"type": {"const": "refuse"}, "reason": {"type": "string"}}, ["type", "reason"],
                             "peer -> memview, instead of hello: the session cannot run"),
-            "obs": _open({"type": {"const": "obs"}, "step": step, "observation": _ref("observation")},
+            "obs": _open({"type": {"const": "obs"}, "step": step, "observation": ref("observation")},
                          ["type", "step", "observation"], "peer -> memview: what the operation of this step showed"),
             "error": _open({"type": {"const": "error"}, "step": {"oneOf": [step, {"type": "null"}]},
                             "message": {"type": "string"}}, ["type", "step", "message"],
@@ -666,7 +637,7 @@ def build_schema() -> dict[str, Any]:
             "action": {"oneOf": _actions()},
             "observation": {"oneOf": _observations()},
             "uint64": {"type": "integer", "minimum": 0, "maximum": MASK},
-            "word": {"oneOf": [_ref("uint64"), _closed(
+            "word": {"oneOf": [ref("uint64"), closed(
                 {"#bigint": {"type": "string", "pattern": f"^[0-9]{{1,{len(str(MASK))}}}$"}}, ["#bigint"])]},
         },
     }

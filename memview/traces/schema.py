@@ -16,12 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from memview.generated import generated_file_main
+from memview.generated import argument_schema, closed, generated_file_main, ref
 from memview.model.algebra import MASK
 from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
 from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
 from memview.model.design import BUILTIN, DECISIONS
-from memview.model.ops import ACCESS_KINDS, FLAGS, MODES, OPS, SEAL_NAMES
+from memview.model.ops import OPS
 
 SCHEMA_PATH = Path(__file__).with_name("trace.schema.json")
 REGENERATE = "python -m memview.traces.schema --write"
@@ -37,59 +37,30 @@ DESCRIPTION = (
 BYTE_PATTERN = "^(0*)([0-9]{1,2}|1[0-9][0-9]|2[0-4][0-9]|25[0-5])$"
 
 
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/$defs/{name}"}
-
-
-def _word_or(other: dict[str, Any]) -> dict[str, Any]:
-    """A named form of an argument, or its raw word."""
-    return {"oneOf": [other, _ref("word")]}
-
-
-def _closed(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-
-
 def _argument(kind: str) -> dict[str, Any]:
-    """The schema of an action argument of the given kind (the second element of OpSpec.args)."""
-    if kind in ("int", "fd", "proc"):
-        return _ref("word")
-    if kind == "byte":
-        return _ref("byte")
-    if kind == "bool":
-        return {"type": "boolean"}
-    if kind == "perms":
-        return _word_or({"type": "string", "pattern": "^[rwx-]*$"})
-    if kind == "seals":
-        return _word_or({"type": "array", "items": {"enum": list(SEAL_NAMES)}, "uniqueItems": True})
-    if kind == "mode":
-        return _word_or({"enum": list(MODES)})
-    if kind == "kind":
-        return _word_or({"enum": list(ACCESS_KINDS)})
-    if kind == "flags":
-        return _word_or({"enum": list(FLAGS)})
-    raise ValueError(f"no schema for argument kind {kind!r}; add it to memview.traces.schema")
+    """The schema of an action argument in a trace (the reader accepts any order of letters)."""
+    return argument_schema(kind, ref("word"), ref("byte"), {"type": "string", "pattern": "^[rwx-]*$"})
 
 
 def _actions() -> list[dict[str, Any]]:
     actions = []
     for spec in OPS:
-        properties: dict[str, Any] = {"op": {"const": spec.name}, "proc": _ref("word"), "label": {"type": "string"}}
+        properties: dict[str, Any] = {"op": {"const": spec.name}, "proc": ref("word"), "label": {"type": "string"}}
         for name, kind in spec.args:
             properties[name] = _argument(kind)
-        actions.append({"title": spec.name, **_closed(properties, ["op", "proc", *[name for name, _ in spec.args]])})
+        actions.append({"title": spec.name, **closed(properties, ["op", "proc", *[name for name, _ in spec.args]])})
     return actions
 
 
 def _observations() -> list[dict[str, Any]]:
     observations = [
-        _closed({"outcome": {"const": "ok"}, "value": _ref("word")}, ["outcome", "value"]),
-        _closed({"outcome": {"const": "errno"}, "errno": {"enum": [e.name for e in Errno]}}, ["outcome", "errno"]),
+        closed({"outcome": {"const": "ok"}, "value": ref("word")}, ["outcome", "value"]),
+        closed({"outcome": {"const": "errno"}, "errno": {"enum": [e.name for e in Errno]}}, ["outcome", "errno"]),
     ]
     for signal in Signal:
         codes = [name for (sig, _), name in SIGNAL_CODE_NAMES.items() if sig == signal]
         observations.append(
-            _closed(
+            closed(
                 {"outcome": {"const": "signal"}, "signal": {"const": signal.name}, "si_code": {"enum": codes}},
                 ["outcome", "signal", "si_code"],
             )
@@ -113,7 +84,7 @@ def _design() -> dict[str, Any]:
     return {
         "oneOf": [
             {"description": "a built-in design by name", "enum": list(BUILTIN)},
-            _closed(
+            closed(
                 {
                     "name": {"type": "string"},
                     "description": {"type": "string"},
@@ -133,7 +104,7 @@ def build_schema() -> dict[str, Any]:
         "description": DESCRIPTION,
         "type": "object",
         "properties": {
-            "#meta": _ref("meta"),
+            "#meta": ref("meta"),
             "vars": {
                 "type": "array",
                 "items": {"enum": ["step", "action", "observation"]},
@@ -141,18 +112,18 @@ def build_schema() -> dict[str, Any]:
                 "maxItems": 3,
                 "uniqueItems": True,
             },
-            "states": {"type": "array", "items": _ref("state")},
+            "states": {"type": "array", "items": ref("state")},
         },
         "required": ["#meta", "vars", "states"],
         "additionalProperties": False,
         "$defs": {
-            "bigint": _closed(
+            "bigint": closed(
                 {"#bigint": {"type": "string", "pattern": f"^[0-9]{{1,{len(str(MASK))}}}$"}}, ["#bigint"]
             ),
-            "word": {"oneOf": [_ref("bigint"), {"type": "integer", "minimum": 0, "maximum": MASK}]},
+            "word": {"oneOf": [ref("bigint"), {"type": "integer", "minimum": 0, "maximum": MASK}]},
             "byte": {
                 "oneOf": [
-                    _closed({"#bigint": {"type": "string", "pattern": BYTE_PATTERN}}, ["#bigint"]),
+                    closed({"#bigint": {"type": "string", "pattern": BYTE_PATTERN}}, ["#bigint"]),
                     {"type": "integer", "minimum": 0, "maximum": 255},
                 ]
             },
@@ -164,8 +135,8 @@ def build_schema() -> dict[str, Any]:
                     "format-description": {"type": "string"},
                     "source": {"type": "string"},
                     "memview_version": {"type": "string"},
-                    "design": _ref("design"),
-                    "config": _ref("config"),
+                    "design": ref("design"),
+                    "config": ref("config"),
                     "property": {"type": "string"},
                     "engine": {"type": "string"},
                     "description": {"type": "string"},
@@ -174,16 +145,16 @@ def build_schema() -> dict[str, Any]:
             },
             "design": _design(),
             "config": _config(),
-            "state": _closed(
+            "state": closed(
                 {
                     "#meta": {
                         "type": "object",
                         "properties": {"index": {"type": "integer", "minimum": 0}},
                         "additionalProperties": False,
                     },
-                    "step": _ref("word"),
-                    "action": _ref("action"),
-                    "observation": _ref("observation"),
+                    "step": ref("word"),
+                    "action": ref("action"),
+                    "observation": ref("observation"),
                 },
                 ["step", "action", "observation"],
             ),
