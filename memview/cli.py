@@ -242,6 +242,8 @@ def judge_traces(named: list[tuple[str, Any]], backend_spec: str, design_spec: s
     design = load_design(design_spec) if design_spec else None
     if out_dir is not None:
         prepare_out_dir(out_dir)
+    if junit is not None and not junit.parent.is_dir():
+        raise InputError("--junit", f"{junit}: no such directory {junit.parent}")  # before any trace runs
     limit = StepLimit(timeout)
     verdicts = []
     minimised: list[dict[str, Any]] = []

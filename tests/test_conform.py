@@ -172,3 +172,9 @@ def test_backend_failure_before_any_step_is_a_verdict() -> None:
     assert verdict.status == BACKEND_FAILED and verdict.step is None
     assert "refused: this peer implements no such design" in (verdict.failure or "")
     assert "the backend failed at set-up" in verdict.headline()
+
+
+def test_cli_junit_in_a_missing_directory_fails_before_running() -> None:
+    result = memview("conform", "--corpus", "--backend", "model", "--junit", "/nonexistent-dir/j.xml")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "--junit" in result.stderr
