@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 
-def generated_file_main(prog: str, description: str, path: Path, render: Callable[[], str],
+def render_json(document: dict[str, Any]) -> str:
+    """A generated JSON file's text, as committed."""
+    return json.dumps(document, indent=2) + "\n"
+
+
+def generated_file_main(prog: str, description: str, path: Path, build: Callable[[], dict[str, Any]],
                         argv: list[str] | None = None) -> int:
     """`prog` prints the file's current text; `--write` rewrites it; `--check` exits 1 if stale."""
     regenerate = f"python -m {prog.removeprefix('python -m ')} --write"
@@ -18,7 +24,7 @@ def generated_file_main(prog: str, description: str, path: Path, render: Callabl
     what.add_argument("--write", action="store_true", help=f"rewrite {path.name} beside this module")
     what.add_argument("--check", action="store_true", help=f"exit 1 if {path.name} is not up to date")
     args = parser.parse_args(argv)
-    text = render()
+    text = render_json(build())
     if args.write:
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path}")

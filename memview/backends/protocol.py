@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from memview.backends.base import BackendFailure
 from memview.errors import InputError
-from memview.generated import argument_schema, closed, generated_file_main, ref
+from memview.generated import argument_schema, closed, generated_file_main, ref, render_json
 from memview.model.algebra import MASK
 from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
 from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
@@ -644,14 +644,14 @@ def build_schema() -> dict[str, Any]:
 
 
 def render() -> str:
-    return json.dumps(build_schema(), indent=2) + "\n"
+    return render_json(build_schema())
 
 
 def main(argv: list[str] | None = None) -> int:
     return generated_file_main(
         "python -m memview.backends.protocol",
         "Print the JSON Schema of the exec protocol's messages.",
-        SCHEMA_PATH, render, argv,
+        SCHEMA_PATH, build_schema, argv,
     )
 
 

@@ -11,7 +11,6 @@ operations, argument kinds, decisions, designs, errnos, signals or bounds change
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -164,16 +163,11 @@ def build_schema() -> dict[str, Any]:
     }
 
 
-def render() -> str:
-    """build_schema() as trace.schema.json holds it."""
-    return json.dumps(build_schema(), indent=2) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     return generated_file_main(
         "python -m memview.traces.schema",
         "Print the JSON Schema of memview's ITF traces.",
-        SCHEMA_PATH, render, argv,
+        SCHEMA_PATH, build_schema, argv,
     )
 
 
