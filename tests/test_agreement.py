@@ -70,7 +70,7 @@ def mismatches(sym: Any, conc: Any, path: str, maps: list[tuple[str, Any, Interv
 
 def differing_tables(maps: list[tuple[str, Any, IntervalMap]]) -> list[str]:
     solver = z3.Solver()
-    differs = [(path, sym != lift_table(conc)) for path, sym, conc in maps]
+    differs = [(path, z3.Not(SYMBOLIC.table_eq(sym, lift_table(conc)))) for path, sym, conc in maps]
     solver.add(z3.Or(*[d for _, d in differs]))
     if solver.check() == z3.unsat:
         return []
