@@ -18,7 +18,7 @@ from rich.table import Table
 
 from memview import __version__
 from memview.checker.alphabet import default_scope
-from memview.checker.check import run_check
+from memview.checker.check import Report
 from memview.errors import InputError
 from memview.model.design import BUILTIN, DECISIONS, load_design
 from memview.properties.catalogue import CATALOGUE, select_properties
@@ -123,41 +123,110 @@ class SearchProgress:
             self.err.print(f"depth {self.level}/{self.depth} done: {self.states} states")
 
 
-@cli.command()
-@click.option("--design", "design_spec", default="seed", show_default=True, help="Built-in name or TOML file.")
-@click.option("--engine", type=click.Choice(["explore"]), default="explore", show_default=True)
-@click.option("--property", "property_ids", multiple=True, help="Property ID (repeatable); default all.")
-@click.option("--depth", type=int, default=4, show_default=True, help="Search depth after the set-up prefix.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory for counterexample traces (default: none written).")
-def check(design_spec: str, engine: str, property_ids: tuple[str, ...], depth: int, as_json: bool,
-          out_dir: Path | None) -> None:
-    """Check the properties of a design; print a table and write counterexamples as traces."""
-    if not 1 <= depth <= MAX_DEPTH:
+DEFAULT_DEPTH = {"explore": 4, "bmc": 2}
+
+
+def check_jobs(jobs: int | None) -> int:
+    from memview.checker.engines import default_jobs
+
+    if jobs is None:
+        return default_jobs()
+    if not 1 <= jobs <= 256:
+        raise InputError("--jobs", f"must be between 1 and 256, got {jobs}")
+    return jobs
+
+
+def run_engines(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[str, ...], depth: int | None,
+                jobs: int | None, as_json: bool, out_dir: Path | None) -> Report:
+    from memview.checker.check import Report, finish_counterexamples, prepare_out_dir
+    from memview.checker.engines import make_executor, parse_engines, plan, run_jobs
+
+    engines = parse_engines(engine_names)
+    if depth is not None and not 1 <= depth <= MAX_DEPTH:
         raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
+    workers = check_jobs(jobs)
     design = load_design(design_spec)
     props = select_properties(list(property_ids))
-    scope = default_scope(design, depth)
-    progress = SearchProgress(depth, quiet=as_json)
-    report = run_check(design, scope, props, out_dir, progress)
-    progress.finish()
+    scopes = {engine: default_scope(design, depth or DEFAULT_DEPTH.get(engine, 1)) for engine in engines}
+    for scope in scopes.values():
+        scope.start(design)  # a design the set-up cannot serve is bad input, before any job starts
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
+    err = Console(stderr=True, highlight=False)
+    job_list = plan(engines, design, scopes, [p.id for p in props])
+    if not as_json:
+        err.print(f"running {len(job_list)} jobs ({', '.join(engines)}) on {workers} worker(s)")
+
+    def done(job: Any, finished: int, total: int) -> None:
+        if not as_json:
+            err.print(f"[{finished}/{total}] {job.describe()} done")
+
+    executor = make_executor(workers)
+    with executor:
+        results = run_jobs(job_list, executor, done)
+    report = Report(design, results)
+    finish_counterexamples(report, props, out_dir)
+    return report
+
+
+def print_report(report: Report, title: str) -> None:
+    console = out_console()
+    table = Table(title=title, title_justify="left")
+    for column in ("property", "engine", "verdict", "how", "time"):
+        table.add_column(column, no_wrap=column != "how")
+    for r in report.results:
+        colour = "red" if r.violated else "green" if r.verdict in ("proved", "holds (bounded)") else "yellow"
+        how = r.how
+        if r.trace_file:
+            how += f" -> {r.trace_file}"
+        table.add_row(r.property_id, r.engine, f"[{colour}]{r.verdict}[/{colour}]", how, f"{r.seconds:.1f}s")
+    console.print(table)
+
+
+@cli.command()
+@click.option("--design", "design_spec", default="seed", show_default=True, help="Built-in name or TOML file.")
+@click.option("--engine", "engine_names", multiple=True, default=("bmc", "induction"), show_default=True,
+              help="bmc, induction, explore or all (repeatable or comma-separated).")
+@click.option("--property", "property_ids", multiple=True, help="Property ID (repeatable); default all.")
+@click.option("--depth", type=int, default=None,
+              help="Bound after the set-up prefix for bmc and explore [default: bmc 2, explore 4].")
+@click.option("--jobs", type=int, default=None, help="Parallel jobs [default: the number of cores].")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory for counterexample traces (ITF JSON).")
+def check(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[str, ...], depth: int | None,
+          jobs: int | None, as_json: bool, out_dir: Path | None) -> None:
+    """Check the properties of a design; print a table and write counterexamples as traces."""
+    report = run_engines(design_spec, engine_names, property_ids, depth, jobs, as_json, out_dir)
     if as_json:
         emit_json(report.to_json())
     else:
-        console = out_console()
-        table = Table(title=f"memview check: design {design.name} ({engine})", title_justify="left")
-        for column in ("property", "verdict", "how", "states", "time"):
-            table.add_column(column, no_wrap=column != "how")
-        for r in report.results:
-            verdict = f"[red]{r.verdict}[/red]" if r.violated else f"[green]{r.verdict}[/green]"
-            how = r.how
-            if r.trace_file:
-                how += f" -> {r.trace_file}"
-            table.add_row(r.property_id, verdict, how, str(r.states), f"{r.seconds:.1f}s")
-        console.print(table)
-        console.print(f"searched: {scope.describe()}")
+        print_report(report, f"memview check: design {report.design.name}")
     sys.exit(EXIT_VIOLATION if report.violated else EXIT_OK)
+
+
+@cli.command()
+@click.option("--design", "design_spec", default="seed", show_default=True, help="Built-in name or TOML file.")
+@click.option("--property", "property_ids", multiple=True, help="Property ID (repeatable); default all.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def prove(design_spec: str, property_ids: tuple[str, ...], as_json: bool) -> None:
+    """Prove properties for every depth by induction with the shipped lemmas.
+
+    Exit status 0: every selected property proved; 1: some property not proved (unknown).
+    """
+    report = run_engines(design_spec, ("induction",), property_ids, None, 1, as_json, None)
+    lemmas = report.results[0].extra.get("lemma_verdicts", {}) if report.results else {}
+    if as_json:
+        emit_json({**report.to_json(), "lemmas": lemmas})
+    else:
+        print_report(report, f"memview prove: design {report.design.name}")
+        table = Table(title="lemmas", title_justify="left")
+        table.add_column("lemma", no_wrap=True)
+        table.add_column("verdict")
+        for lemma_id, verdict in lemmas.items():
+            table.add_row(lemma_id, verdict)
+        out_console().print(table)
+    sys.exit(EXIT_OK if all(r.verdict == "proved" for r in report.results) else EXIT_VIOLATION)
 
 
 @cli.command()

@@ -75,14 +75,29 @@ def run_check(design: Design, scope: Scope, properties: list[Property], out_dir:
         prepare_out_dir(out_dir)
     exploration = explore(design, scope, properties, progress)
     report = Report(design, results(design, scope, exploration, properties))
+    finish_counterexamples(report, properties, out_dir)
+    return report
+
+
+def finish_counterexamples(report: Report, properties: list[Property], out_dir: Path | None) -> None:
+    """Self-check every counterexample on the reference backend, shrink bmc's, write them out."""
+    from memview.traces.minimise import minimise
+    from memview.traces.oracles import violates
+
+    by_id = {p.id: p for p in properties}
     for result in report.results:
         if result.counterexample is None:
             continue
         self_check(result, properties)
+        if result.engine == "bmc":
+            # z3 picks arbitrary argument words; the smallest trace that still violates reads better.
+            minimal = minimise(result.counterexample, violates(by_id[result.property_id])).minimal
+            result.counterexample = minimal
+            self_check(result, properties)
         if out_dir is not None:
             from memview.traces.itf import write_trace
 
-            path = out_dir / f"{file_stem(design.name)}-{result.property_id}.itf.json"
+            path = out_dir / f"{file_stem(report.design.name)}-{result.property_id}-{result.engine}.itf.json"
             write_trace(result.counterexample, path)
             result.trace_file = str(path)
-    return report
+

@@ -86,7 +86,7 @@ def _opcode_query(ctx: Ctx, code: int, proc: int, lemmas: tuple[Lemma, ...], pro
     solver.add(op_shape(Op(z3.BitVecVal(code, 64), op.proc, op.args), ctx.config))
     assume = {}
     for lemma in lemmas:
-        keys = log.keys(lemma.keyed) + [witness[lemma.keyed]]
+        keys = [*log.keys(lemma.keyed), witness[lemma.keyed]]
         literal = z3.Bool(f"assume:{lemma.id}")
         solver.add(z3.Implies(literal, z3.And(*(lemma.predicate(ctx, pre, key) for key in keys))))
         assume[lemma.id] = literal

@@ -222,6 +222,14 @@ class Design:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "decisions": self.decisions()}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A mapping proxy cannot be pickled; a design crosses to worker processes as plain data.
+        return (_rebuild_design, (self.name, dict(self.choices), self.description))
+
+
+def _rebuild_design(name: str, choices: dict[str, str], description: str) -> Design:
+    return Design(name, MappingProxyType(choices), description)
+
 
 def check_choice(decision: str, variant: Any, place: str) -> None:
     if decision not in DECISIONS_BY_NAME:

@@ -28,7 +28,7 @@ WORD_SORT = z3.BitVecSort(WIDTH)
 class SymTable:
     """A table as a function of its key, memoised per key term (z3 shares equal terms)."""
 
-    __slots__ = ("_read", "_memo")
+    __slots__ = ("_memo", "_read")
 
     def __init__(self, read: Callable[[Word], Word]) -> None:
         self._read = read

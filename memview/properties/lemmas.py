@@ -10,15 +10,29 @@ engine instantiates it at every page the step reads (a lemma about a byte, at ev
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from memview.model.algebra import Bit, Word, has_bits, overlap, subset
-from memview.model.constants import USER_VA_END, FdKind, F_SEAL_WRITE, MODE_RO, MODE_RW, PERM_ALL, PERM_W, PTE_VALID, VMA_MAYWRITE, VMA_PRIVATE
+from memview.model.constants import (
+    F_SEAL_WRITE,
+    MODE_RO,
+    MODE_RW,
+    PERM_ALL,
+    PERM_W,
+    PTE_VALID,
+    USER_VA_END,
+    VMA_MAYWRITE,
+    VMA_PRIVATE,
+    FdKind,
+)
 from memview.model.context import Ctx
-from memview.model.rules_view import LOFF_LIMIT
 from memview.model.queries import backing_page, obj_at, pte_valid, range_at
+from memview.model.rules_view import LOFF_LIMIT
 from memview.model.state import Range, State, Vma
+
+Slot = TypeVar("Slot", Range, Vma)
 
 OBJ_SHIFT = 16  # as memview.model.rules_access caches a translation's object slot
 
@@ -27,7 +41,7 @@ def implies(ctx: Ctx, a: Bit, b: Bit) -> Bit:
     return ctx.alg.or_(ctx.alg.not_(a), b)
 
 
-def disjoint(ctx: Ctx, slots: tuple[Range, ...] | tuple[Vma, ...]) -> Bit:
+def disjoint(ctx: Ctx, slots: Sequence[Slot]) -> Bit:
     """Every used slot is non-empty and no two used slots share a page."""
     alg = ctx.alg
     clauses = [implies(ctx, s.used, alg.ult(s.lo, s.hi)) for s in slots]
@@ -133,9 +147,10 @@ class Lemma:
 LEMMAS: tuple[Lemma, ...] = (
     Lemma("ranges-wf", "Used ranges of the layout are non-empty, pairwise disjoint, name an existing object "
           "slot, lie inside the view and carry only r, w and x.", ranges_well_formed),
-    Lemma("mappings-wf", "Each process's used mappings are non-empty, pairwise disjoint and below its next mmap address, which "
-          "stays inside the user address space.", mappings_well_formed),
-    Lemma("fds-name-objects", "A backing fd names an existing object slot and is read-only or read-write.", fds_name_objects),
+    Lemma("mappings-wf", "Each process's used mappings are non-empty, pairwise disjoint and below its next mmap "
+          "address, which stays inside the user address space.", mappings_well_formed),
+    Lemma("fds-name-objects", "A backing fd names an existing object slot and is read-only or read-write.",
+          fds_name_objects),
     Lemma("unborn-empty", "An object slot not yet created holds only zero bytes.", unborn_objects_empty, "byte"),
     Lemma("pte-coherent", "A cached translation of a view page exists only while a range covers the page, and "
           "carries that range's permissions, object and backing page.", translations_coherent),

@@ -1,0 +1,120 @@
+"""Running engines as jobs on a `concurrent.futures.Executor`: property x engine, in parallel.
+
+bmc runs one job per property (each its own unrolling and solver), explore and induction one job
+for all properties (one state graph; one set of lemmas). Jobs are plain functions of picklable
+values, so a process pool, or any other Executor, can run them; results are put back in a fixed
+order (engine, then catalogue order), so the output is the same whatever ran first.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from memview.checker.alphabet import Scope
+from memview.checker.result import PropertyResult
+from memview.errors import InputError
+from memview.model.design import Design
+from memview.properties.catalogue import BY_ID
+
+T = TypeVar("T")
+
+ENGINES = ("explore", "bmc", "induction")
+PROVED = "proved"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Job:
+    engine: str
+    design: Design
+    scope: Scope  # its depth is the bound for explore and bmc
+    property_ids: tuple[str, ...]
+
+    def describe(self) -> str:
+        what = self.property_ids[0] if len(self.property_ids) == 1 else f"{len(self.property_ids)} properties"
+        return f"{self.engine} {what}"
+
+
+def run_job(job: Job) -> list[PropertyResult]:
+    props = [BY_ID[i] for i in job.property_ids]
+    design = job.design
+    if job.engine == "explore":
+        from memview.checker.explore import explore, results
+
+        return results(design, job.scope, explore(design, job.scope, props), props)
+    if job.engine == "bmc":
+        from memview.checker.bmc import bmc
+
+        return bmc(design, job.scope, props, job.scope.depth)
+    from memview.checker.induction import prove
+
+    induction = prove(design, job.scope.config, props)
+    out = []
+    for proof in induction.proofs:
+        out.append(PropertyResult(
+            proof.property_id, PROVED if proof.proved else UNKNOWN, "induction", proof.reason, 0, 0,
+            induction.seconds,
+            extra={"lemmas": proof.lemmas_used,
+                   "lemma_verdicts": {v.lemma.id: v.reason or "proved" for v in induction.lemmas}},
+        ))
+    return out
+
+
+def plan(engines: list[str], design: Design, scopes: dict[str, Scope], property_ids: list[str]) -> list[Job]:
+    jobs = []
+    for engine in engines:
+        if engine == "bmc":
+            jobs += [Job(engine, design, scopes[engine], (p,)) for p in property_ids]
+        else:
+            jobs.append(Job(engine, design, scopes[engine], tuple(property_ids)))
+    return jobs
+
+
+def parse_engines(names: tuple[str, ...]) -> list[str]:
+    chosen: list[str] = []
+    for name in names:
+        for part in name.split(","):
+            expanded = list(ENGINES) if part == "all" else [part]
+            for engine in expanded:
+                if engine not in ENGINES:
+                    raise InputError("--engine", f"unknown engine {engine!r} (choose from {', '.join(ENGINES)}, all)")
+                if engine not in chosen:
+                    chosen.append(engine)
+    return chosen
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+class SerialExecutor(Executor):
+    """Runs each job at submission, in this process: --jobs 1, and the reference for parallel runs."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def make_executor(jobs: int) -> Executor:
+    return SerialExecutor() if jobs == 1 else ProcessPoolExecutor(max_workers=jobs)
+
+
+def run_jobs(jobs: list[Job], executor: Executor, done: Callable[[Job, int, int], None] | None = None,
+             ) -> list[PropertyResult]:
+    futures = [(job, executor.submit(run_job, job)) for job in jobs]
+    collected: list[PropertyResult] = []
+    for finished, (job, future) in enumerate(futures, start=1):
+        collected += future.result()
+        if done:
+            done(job, finished, len(jobs))
+    order = {engine: i for i, engine in enumerate(ENGINES)}
+    ids = list(BY_ID)
+    return sorted(collected, key=lambda r: (order[r.engine], ids.index(r.property_id)))
