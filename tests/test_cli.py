@@ -52,18 +52,33 @@ def test_properties_lists_the_catalogue() -> None:
     assert all(p.id in table for p in CATALOGUE)
 
 
-def test_check_seed_holds_and_exits_0() -> None:
-    result = memview("check", "--depth", "2")
+@pytest.mark.parametrize("engine", ["bmc", "explore"])
+def test_check_seed_holds_and_exits_0(engine: str) -> None:
+    result = memview("check", "--engine", engine, "--depth", "2", "--jobs", "2")
     assert result.returncode == 0, result.stderr
     for prop in CATALOGUE:
         assert prop.id in result.stdout
     assert "holds (bounded)" in result.stdout and "violated" not in result.stdout
+    assert "[11/11] bmc SEAL done" in result.stderr if engine == "bmc" else "[1/1] explore" in result.stderr
+
+
+def test_check_bmc_counterexample_is_minimised_and_explained(tmp_path: Path) -> None:
+    design = tmp_path / "or.toml"
+    design.write_text('name = "or"\n[decisions]\nperm-combine = "or"\n')
+    result = memview("check", "--design", str(design), "--engine", "bmc", "--depth", "2", "--property", "AND",
+                     "--json", "--out", str(tmp_path / "out"))
+    assert result.returncode == 1, result.stderr
+    (only,) = json.loads(result.stdout)["results"]
+    assert (only["engine"], only["verdict"]) == ("bmc", "violated")
+    explained = memview("explain", only["trace"])
+    assert explained.returncode == 0 and "access" in explained.stdout
 
 
 def test_check_broken_design_exits_1_and_writes_traces(tmp_path: Path) -> None:
     design = tmp_path / "no-zap.toml"
     design.write_text('name = "no-zap"\n[decisions]\nrevocation = "skip"\n')
-    result = memview("check", "--design", str(design), "--depth", "3", "--property", "revoke", "--json",
+    result = memview("check", "--design", str(design), "--engine", "explore", "--depth", "3", "--property", "revoke",
+                     "--json",
                      "--out", str(tmp_path / "out"))
     assert result.returncode == 1, result.stderr
     data = json.loads(result.stdout)
@@ -82,6 +97,9 @@ def test_check_broken_design_exits_1_and_writes_traces(tmp_path: Path) -> None:
         (["check", "--design", "nope"], ["--design", "unknown design 'nope'"]),
         (["check", "--property", "FOO"], ["--property", "unknown property 'FOO'"]),
         (["check", "--depth", "0"], ["--depth"]),
+        (["check", "--engine", "magic"], ["--engine", "unknown engine 'magic'"]),
+        (["check", "--jobs", "0"], ["--jobs", "between 1 and 256"]),
+        (["prove", "--property", "NOPE"], ["--property", "unknown property 'NOPE'"]),
         (["check", "--depth", "x"], ["'x' is not a valid integer"]),
         (["check", "--frobnicate"], ["No such option"]),
         (["explain", "/nonexistent/trace.json"], ["/nonexistent/trace.json"]),

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from memview.checker.alphabet import Scope
 from memview.checker.result import PropertyResult
 from memview.errors import InputError
 from memview.model.design import Design
 from memview.properties.catalogue import BY_ID
-
-T = TypeVar("T")
 
 ENGINES = ("explore", "bmc", "induction")
 PROVED = "proved"
@@ -91,20 +88,14 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0))
 
 
-class SerialExecutor(Executor):
-    """Runs each job at submission, in this process: --jobs 1, and the reference for parallel runs."""
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # handed to the caller through the future, as a pool would
-            future.set_exception(exc)
-        return future
-
-
 def make_executor(jobs: int) -> Executor:
-    return SerialExecutor() if jobs == 1 else ProcessPoolExecutor(max_workers=jobs)
+    """A process pool that runs every job in a fresh process.
+
+    z3's search depends on what its (process-wide) context has seen, so a worker that ran an
+    earlier job could find a different counterexample than a fresh one: one job per process makes
+    the results the same for any number of workers.
+    """
+    return ProcessPoolExecutor(max_workers=jobs, max_tasks_per_child=1)
 
 
 def run_jobs(jobs: list[Job], executor: Executor, done: Callable[[Job, int, int], None] | None = None,
