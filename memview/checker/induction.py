@@ -131,20 +131,25 @@ def prove(design: Design, config: Config, properties: list[Property], timeout_ms
     def hypotheses(query: _OpcodeQuery) -> list[z3.BoolRef]:
         return [query.assume[i] for i, v in verdicts.items() if v.proved]
 
+    def first_failure(goal: str, sat_reason: str) -> str:
+        """Why some query can reach the goal under the proved lemmas; empty when none can."""
+        for query in queries:
+            result = query.solver.check(*hypotheses(query), query.goals[goal])
+            if result == z3.sat:
+                return sat_reason.format(_describe(query))
+            if result != z3.unsat:
+                return _status(result, query.solver)
+        return ""
+
     changed = True
     while changed:
         changed = False
         for lemma in lemmas:
-            for query in queries:
-                if not verdicts[lemma.id].proved:
-                    break
-                result = query.solver.check(*hypotheses(query), query.goals[lemma.id])
-                if result == z3.unsat:
-                    continue
-                reason = _status(result, query.solver)
-                if result == z3.sat:
-                    reason = f"not inductive: {_describe(query)} breaks it"
-                verdicts[lemma.id] = LemmaVerdict(lemma, False, reason)
+            if not verdicts[lemma.id].proved:
+                continue
+            failure = first_failure(lemma.id, "not inductive: {} breaks it")
+            if failure:
+                verdicts[lemma.id] = LemmaVerdict(lemma, False, failure)
                 changed = True
 
     used = [i for i, v in verdicts.items() if v.proved]
@@ -154,15 +159,7 @@ def prove(design: Design, config: Config, properties: list[Property], timeout_ms
         if prop.predicate is None:
             proofs.append(PropertyProof(prop.id, False, "a two-run property: bounded by bmc's self-composition only"))
             continue
-        failure = ""
-        for query in queries:
-            result = query.solver.check(*hypotheses(query), query.goals[prop.id])
-            if result == z3.unsat:
-                continue
-            failure = _status(result, query.solver)
-            if result == z3.sat:
-                failure = f"not implied by the proved lemmas: {_describe(query)} from some state"
-            break
+        failure = first_failure(prop.id, "not implied by the proved lemmas: {} from some state")
         proofs.append(PropertyProof(prop.id, not failure, failure or f"1-induction with {len(used)} lemmas",
                                     used, time.monotonic() - began))
     return Induction(list(verdicts.values()), proofs, time.monotonic() - start)
