@@ -283,13 +283,38 @@ def mseal(v: str) -> tuple[object, ...]:
 
 
 def revocation(v: str) -> tuple[object, ...]:
-    """§4.17 (broken): a cached translation after UNMAP_FD."""
+    """§4.17 (broken): cached translations of B1 and of its forked child after UNMAP_FD."""
     s = standard({"revocation": v})
     assert s.map_fd(MEMFD, 0, 1) == OK
     assert s.mmap(B1) == OK_BASE
+    assert s.ok("fork", B1) == CHILD
     assert s.read(B1, BASE) == ok_byte(0)
+    assert s.read(CHILD, BASE) == ok_byte(0)
     assert s.run("view_unmap_fd", fd=CTL, mem_offset=0, size=P) == OK
-    return s.read(B1, BASE), s.write(B1, BASE, 0x66), s.data(0, 0), s.cached(B1, 0), s.state.revoked.get(0)
+    return (s.read(B1, BASE), s.write(B1, BASE, 0x66), s.data(0, 0), s.cached(B1, 0), s.state.revoked.get(0),
+            s.read(CHILD, BASE))
+
+
+def shrink_zap(v: str) -> tuple[object, ...]:
+    """§4.20 (broken): a cached translation beyond a smaller view size, once the view grows back
+    (until then the size check faults first)."""
+    s = standard({"shrink-zap": v})
+    assert s.map_fd(MEMFD, 0, 3) == OK
+    assert s.mmap(B1) == OK_BASE
+    assert s.read(B1, BASE + 2 * P) == ok_byte(2)
+    down = s.set_size(2)
+    beyond = s.read(B1, BASE + 2 * P)
+    up = s.set_size(4)
+    return down, beyond, up, s.read(B1, BASE + 2 * P), s.ranges(), s.state.revoked.get(2)
+
+
+def view_fd_ioctl(v: str) -> tuple[object, ...]:
+    """§4.21 (broken): B1 maps, resizes and unmaps through the view fd A gave it."""
+    s = standard({"view-fd-ioctl": v})
+    mapped = s.run("view_map_fd", B1, fd=BFD, src=BFD, fd_offset=0, size=P, mem_offset=0, perms="rw")
+    sized = s.run("view_set_size", B1, fd=BFD, size=2 * P)
+    unmapped = s.run("view_unmap_fd", B1, fd=BFD, mem_offset=0, size=P)
+    return mapped, sized, unmapped, s.state.view.size
 
 
 def perm_combine(v: str) -> tuple[object, ...]:
@@ -400,8 +425,17 @@ SCENARIOS: list[Scenario] = [
         "allow": ("ok 0", "ok 0", ok_byte(0), SIGBUS, "EPERM", "EPERM"),
     }),
     Scenario("revocation", revocation, {
-        "zap": (SIGBUS, SIGBUS, 0x11, False, 1),
-        "skip": (ok_byte(0), "ok 0", 0x66, True, 1),
+        "zap": (SIGBUS, SIGBUS, 0x11, False, 1, SIGBUS),
+        "skip": (ok_byte(0), "ok 0", 0x66, True, 1, "ok 102"),
+        "skip-children": (SIGBUS, SIGBUS, 0x11, False, 1, ok_byte(0)),
+    }),
+    Scenario("shrink-zap", shrink_zap, {
+        "zap": (OK, SIGBUS, OK, SIGBUS, [(0, 2, 0, 0, RW)], 1),
+        "keep": (OK, SIGBUS, OK, ok_byte(2), [(0, 2, 0, 0, RW)], 1),
+    }),
+    Scenario("view-fd-ioctl", view_fd_ioctl, {
+        "enotty": ("ENOTTY", "ENOTTY", "ENOTTY", 4 * P),
+        "accept": ("EINVAL", OK, OK, 2 * P),
     }),
     Scenario("perm-combine", perm_combine, {
         "and": (ACCERR, 0x11, ACCERR, ACCERR, ACCERR),

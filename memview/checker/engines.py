@@ -1,7 +1,8 @@
 """Running engines as jobs on a `concurrent.futures.Executor`: property x engine, in parallel.
 
-bmc runs one job per property (each its own unrolling and solver), explore and induction one job
-for all properties (one state graph; one set of lemmas). Jobs are plain functions of picklable
+bmc runs one job per property (each its own unrolling and solver), explore one job for all
+properties (one state graph), induction one job per opcode and Houdini round (one set of lemmas,
+orchestrated from the calling process). Jobs are plain functions of picklable
 values, so a process pool, or any other Executor, can run them; results are put back in a fixed
 order (engine, then catalogue order), so the output is the same whatever ran first.
 """
@@ -36,7 +37,8 @@ class Job:
         return f"{self.engine} {what}"
 
 
-def run_job(job: Job) -> list[PropertyResult]:
+def run_job(job: Job, executor: Executor | None = None) -> list[PropertyResult]:
+    """One job's results; induction, itself split by opcode, runs its pieces on the executor."""
     props = [BY_ID[i] for i in job.property_ids]
     design = job.design
     if job.engine == "explore":
@@ -49,7 +51,7 @@ def run_job(job: Job) -> list[PropertyResult]:
         return bmc(design, job.scope, props, job.scope.depth)
     from memview.checker.induction import prove
 
-    induction = prove(design, job.scope.config, props)
+    induction = prove(design, job.scope.config, props, executor=executor)
     out = []
     for proof in induction.proofs:
         out.append(PropertyResult(
@@ -100,10 +102,20 @@ def make_executor(jobs: int) -> Executor:
 
 def run_jobs(jobs: list[Job], executor: Executor, done: Callable[[Job, int, int], None] | None = None,
              ) -> list[PropertyResult]:
-    futures = [(job, executor.submit(run_job, job)) for job in jobs]
+    # Induction hands its opcode queries to the executor itself, from this process, after the other
+    # jobs are queued so that they share the workers.
+    futures = [(job, executor.submit(run_job, job)) for job in jobs if job.engine != "induction"]
     collected: list[PropertyResult] = []
-    for finished, (job, future) in enumerate(futures, start=1):
+    finished = 0
+    for job in jobs:
+        if job.engine == "induction":
+            collected += run_job(job, executor)
+            finished += 1
+            if done:
+                done(job, finished, len(jobs))
+    for job, future in futures:
         collected += future.result()
+        finished += 1
         if done:
             done(job, finished, len(jobs))
     order = {engine: i for i, engine in enumerate(ENGINES)}

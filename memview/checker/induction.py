@@ -15,6 +15,7 @@ weaker hypothesis than the universal one, so an "unsat" is still a proof.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import z3
@@ -27,8 +28,8 @@ from memview.model.ops import OPS, Op
 from memview.model.state import initial_state
 from memview.model.step import step
 from memview.model.symbolic import SYMBOLIC, WORD_SORT
-from memview.properties.catalogue import Property
-from memview.properties.lemmas import LEMMAS, Lemma
+from memview.properties.catalogue import BY_ID, Property
+from memview.properties.lemmas import LEMMAS, LEMMAS_BY_ID, Lemma
 
 
 @dataclass
@@ -62,12 +63,32 @@ def _status(result: z3.CheckSatResult, solver: z3.Solver) -> str:
 
 @dataclass
 class _OpcodeQuery:
-    """One opcode's step by one process from an arbitrary state, with a literal per lemma hypothesis and per goal."""
+    """One opcode's step by one process from an arbitrary state: each lemma as a hypothesis over
+    the keys the step reads, and each goal (a lemma broken afterwards, a property violated)."""
 
-    solver: z3.Solver
     op: Op
-    assume: dict[str, z3.BoolRef]
+    shape: z3.BoolRef
+    hypotheses: dict[str, z3.BoolRef]
     goals: dict[str, z3.BoolRef]
+    timeout_ms: int
+    incremental: z3.Solver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.incremental = z3.Solver()
+        self.incremental.set("timeout", self.timeout_ms)
+        self.incremental.add(self.shape)
+        # Lemma ids name both a hypothesis (before the step) and a goal (broken after it): the
+        # literals must be distinct, or assuming a lemma would also assume it broken.
+        for name, formula in self.hypotheses.items():
+            self.incremental.add(z3.Implies(z3.Bool(f"assume:{name}"), formula))
+        for name, formula in self.goals.items():
+            self.incremental.add(z3.Implies(z3.Bool(f"goal:{name}"), formula))
+
+    def check(self, assumed: tuple[str, ...], goal: str) -> tuple[z3.CheckSatResult, z3.Solver]:
+        """One incremental solver answers every question of this query under assumption literals
+        (a fresh solver per question re-preprocesses the whole formula each time: measured slower)."""
+        literals = [*(z3.Bool(f"assume:{name}") for name in assumed), z3.Bool(f"goal:{goal}")]
+        return self.incremental.check(*literals), self.incremental
 
 
 def _opcode_query(ctx: Ctx, code: int, proc: int, lemmas: tuple[Lemma, ...], properties: list[Property],
@@ -78,34 +99,67 @@ def _opcode_query(ctx: Ctx, code: int, proc: int, lemmas: tuple[Lemma, ...], pro
     op = Op(code, z3.BitVecVal(proc, 64), free.args)
     post, obs = step(ctx, pre, op)
     witness = {kind: z3.Const(f"witness.{kind}", WORD_SORT) for kind in ("page", "byte")}
-    kept = {lemma.id: lemma.predicate(ctx, post, witness[lemma.keyed]) for lemma in lemmas}
-    violated = {prop.id: z3.Not(prop.predicate(ctx, pre, op, obs, post)) for prop in properties
-                if prop.predicate is not None}
-    solver = z3.Solver()
-    solver.set("timeout", timeout_ms)
-    solver.add(op_shape(Op(z3.BitVecVal(code, 64), op.proc, op.args), ctx.config))
-    assume = {}
+    goals = {lemma.id: z3.Not(lemma.predicate(ctx, post, witness[lemma.keyed])) for lemma in lemmas}
+    goals.update({prop.id: z3.Not(prop.predicate(ctx, pre, op, obs, post)) for prop in properties
+                  if prop.predicate is not None})
+    shape = op_shape(Op(z3.BitVecVal(code, 64), op.proc, op.args), ctx.config)
+    hypotheses = {}
     for lemma in lemmas:
         keys = [*log.keys(lemma.keyed), witness[lemma.keyed]]
-        literal = z3.Bool(f"assume:{lemma.id}")
-        solver.add(z3.Implies(literal, z3.And(*(lemma.predicate(ctx, pre, key) for key in keys))))
-        assume[lemma.id] = literal
-    goals = {name: z3.Bool(f"goal:{name}") for name in [*kept, *violated]}
-    for lemma_id, holds in kept.items():
-        solver.add(z3.Implies(goals[lemma_id], z3.Not(holds)))
-    for prop_id, bad in violated.items():
-        solver.add(z3.Implies(goals[prop_id], bad))
-    return _OpcodeQuery(solver, op, assume, goals)
+        hypotheses[lemma.id] = z3.And(*(lemma.predicate(ctx, pre, key) for key in keys))
+    return _OpcodeQuery(op, shape, hypotheses, goals, timeout_ms)
 
 
-def _describe(query: _OpcodeQuery) -> str:
-    model = query.solver.model()
+def _describe(query: _OpcodeQuery, solver: z3.Solver) -> str:
     free = Op(z3.BitVecVal(query.op.code, 64), query.op.proc, query.op.args)
-    return str(decode_action(model, free))
+    return str(decode_action(solver.model(), free))
+
+
+@dataclass(frozen=True)
+class OpcodeJob:
+    """Every goal for one opcode (each acting process) under the assumed lemmas: a unit of work
+    that a process pool can run (plain data in, plain data out)."""
+
+    design: Design
+    config: Config
+    code: int
+    assumed: tuple[str, ...]  # lemma ids taken as hypotheses
+    lemma_goals: tuple[str, ...]  # lemma ids whose preservation is checked
+    property_ids: tuple[str, ...]
+    timeout_ms: int
+
+
+def check_opcode(job: OpcodeJob) -> dict[str, str]:
+    """goal id -> "" when no step of this opcode can reach it, else why one can (or "unknown ...")."""
+    ctx = Ctx(SYMBOLIC, job.design, job.config)
+    lemmas = tuple(LEMMAS_BY_ID[i] for i in (*job.assumed, *job.lemma_goals) if i in LEMMAS_BY_ID)
+    lemmas = tuple(dict.fromkeys(lemmas))
+    properties = [BY_ID[i] for i in job.property_ids]
+    outcome = {goal: "" for goal in (*job.lemma_goals, *job.property_ids)}
+    for proc in range(job.config.processes):
+        query = _opcode_query(ctx, job.code, proc, lemmas, properties, job.timeout_ms)
+        for goal, reason in _goal_reasons(job).items():
+            if outcome[goal]:
+                continue
+            result, solver = query.check(job.assumed, goal)
+            if result == z3.sat:
+                outcome[goal] = reason.format(_describe(query, solver))
+            elif result != z3.unsat:
+                outcome[goal] = _status(result, solver)
+    return outcome
+
+
+def _goal_reasons(job: OpcodeJob) -> dict[str, str]:
+    reasons = {goal: "not inductive: {} breaks it" for goal in job.lemma_goals}
+    reasons.update({goal: "not implied by the proved lemmas: {} from some state" for goal in job.property_ids})
+    return reasons
 
 
 def prove(design: Design, config: Config, properties: list[Property], timeout_ms: int = 60_000,
-          lemmas: tuple[Lemma, ...] = LEMMAS) -> Induction:
+          lemmas: tuple[Lemma, ...] = LEMMAS, executor: Executor | None = None) -> Induction:
+    """Houdini in rounds: every opcode checks every goal under the lemmas still believed; lemmas
+    some step breaks are dropped and the round repeats, until none is. The last round's property
+    answers are then under exactly the proved lemmas. With an executor, opcodes run in parallel."""
     start = time.monotonic()
     ctx = Ctx(SYMBOLIC, design, config)
     verdicts = {lemma.id: LemmaVerdict(lemma, True) for lemma in lemmas}
@@ -122,44 +176,27 @@ def prove(design: Design, config: Config, properties: list[Property], timeout_ms
             verdicts[lemma.id] = LemmaVerdict(lemma, False, "false in the initial state" if result == z3.sat
                                               else _status(result, solver))
 
-    # Step: one transition from an arbitrary state, split by opcode and acting process: each query
-    # holds one rule's terms for one process (constants fold the rest away) instead of twenty rules
-    # merged over every process slot.
-    queries = [_opcode_query(ctx, spec.code, proc, lemmas, properties, timeout_ms)
-               for spec in OPS for proc in range(config.processes)]
+    step_props = tuple(p.id for p in properties if p.predicate is not None)
+    while True:
+        believed = tuple(i for i, v in verdicts.items() if v.proved)
+        jobs = [OpcodeJob(design, config, spec.code, believed, believed, step_props, timeout_ms) for spec in OPS]
+        outcomes = list(executor.map(check_opcode, jobs)) if executor else [check_opcode(job) for job in jobs]
+        broken = {}
+        for outcome in outcomes:  # opcode order: the first opcode's reason wins, whatever finished first
+            for lemma_id in believed:
+                if outcome[lemma_id] and lemma_id not in broken:
+                    broken[lemma_id] = outcome[lemma_id]
+        for lemma_id, reason in broken.items():
+            verdicts[lemma_id] = LemmaVerdict(verdicts[lemma_id].lemma, False, reason)
+        if not broken:
+            break
 
-    def hypotheses(query: _OpcodeQuery) -> list[z3.BoolRef]:
-        return [query.assume[i] for i, v in verdicts.items() if v.proved]
-
-    def first_failure(goal: str, sat_reason: str) -> str:
-        """Why some query can reach the goal under the proved lemmas; empty when none can."""
-        for query in queries:
-            result = query.solver.check(*hypotheses(query), query.goals[goal])
-            if result == z3.sat:
-                return sat_reason.format(_describe(query))
-            if result != z3.unsat:
-                return _status(result, query.solver)
-        return ""
-
-    changed = True
-    while changed:
-        changed = False
-        for lemma in lemmas:
-            if not verdicts[lemma.id].proved:
-                continue
-            failure = first_failure(lemma.id, "not inductive: {} breaks it")
-            if failure:
-                verdicts[lemma.id] = LemmaVerdict(lemma, False, failure)
-                changed = True
-
-    used = [i for i, v in verdicts.items() if v.proved]
     proofs = []
     for prop in properties:
-        began = time.monotonic()
         if prop.predicate is None:
             proofs.append(PropertyProof(prop.id, False, "a two-run property: bounded by bmc's self-composition only"))
             continue
-        failure = first_failure(prop.id, "not implied by the proved lemmas: {} from some state")
-        proofs.append(PropertyProof(prop.id, not failure, failure or f"1-induction with {len(used)} lemmas",
-                                    used, time.monotonic() - began))
+        failure = next((o[prop.id] for o in outcomes if o[prop.id]), "")
+        proofs.append(PropertyProof(prop.id, not failure, failure or f"1-induction with {len(believed)} lemmas",
+                                    list(believed)))
     return Induction(list(verdicts.values()), proofs, time.monotonic() - start)

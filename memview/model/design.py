@@ -158,7 +158,8 @@ DECISIONS: tuple[Decision, ...] = (
     Decision(
         "revocation",
         "BROKEN on purpose: whether UNMAP_FD zaps cached translations in the clients.",
-        {"zap": "every client's cached translations for the range are dropped", "skip": "BROKEN: they are kept"},
+        {"zap": "every client's cached translations for the range are dropped", "skip": "BROKEN: they are kept",
+         "skip-children": "BROKEN: only A's and the clients' are dropped; forked children keep theirs"},
         "seed: 'This requires zapping affected process B ptes'",
         broken=True,
     ),
@@ -174,6 +175,20 @@ DECISIONS: tuple[Decision, ...] = (
         "BROKEN on purpose: which offset a view page translates through.",
         {"fd-offset": "fd_offset + (address - mem_offset)", "mem-offset": "BROKEN: the view offset itself"},
         "seed: 'accessing the page at 4GB ... is an access at 8GB into big-file.iso'",
+        broken=True,
+    ),
+    Decision(
+        "shrink-zap",
+        "BROKEN on purpose: whether shrinking the view zaps cached translations beyond the new size.",
+        {"zap": "they are dropped, as for UNMAP_FD", "keep": "BROKEN: the ranges go but cached translations stay"},
+        "seed: 'ftruncate(fd, 16 * GiB)' sizes the view; a smaller size takes the pages beyond it away",
+        broken=True,
+    ),
+    Decision(
+        "view-fd-ioctl",
+        "BROKEN on purpose: whether a view fd answers the control fd's ioctls.",
+        {"enotty": "ENOTTY: a view fd only mmaps and closes", "accept": "BROKEN: it works as a control fd"},
+        "seed: 'the memory view fd ... can only be mmapped and closed'",
         broken=True,
     ),
 )

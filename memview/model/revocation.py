@@ -44,10 +44,16 @@ def _zap(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
     return replace(proc, pte=pte, cow=cow, pte_page=pte_page, cow_data=cow_data)
 
 
-def revoke(ctx: Ctx, state: State, lo: Word, hi: Word) -> State:
-    """View pages [lo, hi) are no longer accessible to anyone, forked children included."""
+def revoke(ctx: Ctx, state: State, lo: Word, hi: Word, zap: bool = True) -> State:
+    """View pages [lo, hi) are no longer accessible to anyone, forked children included.
+
+    zap=False is only for the broken shrink-zap=keep design: the ghost state still records the
+    revocation, so REVOKE can see what the design failed to do.
+    """
     procs = state.procs
-    if not ctx.design.is_("revocation", "skip"):
-        procs = tuple(_zap(ctx, p, lo, hi) for p in procs)
+    if zap and not ctx.design.is_("revocation", "skip"):
+        # Process slots past A and the clients belong to forked children.
+        zapped = len(procs) if not ctx.design.is_("revocation", "skip-children") else 1 + ctx.config.clients
+        procs = tuple(_zap(ctx, p, lo, hi) if i < zapped else p for i, p in enumerate(procs))
     revoked = ctx.alg.store_range(state.revoked, lo, hi, ctx.alg.word(1))
     return replace(state, procs=procs, revoked=revoked)

@@ -70,6 +70,8 @@ def control_checks(ctx: Ctx, state: State, op: Op) -> tuple[list[tuple[Bit, int]
     alg = ctx.alg
     is_open, entry = fd_at(ctx, proc_at(ctx, state, op.proc), op.args[0])
     not_control = alg.not_(alg.eq(entry.kind, alg.word(FdKind.CONTROL)))
+    if ctx.design.is_("view-fd-ioctl", "accept"):
+        not_control = alg.and_(not_control, alg.not_(alg.eq(entry.kind, alg.word(FdKind.VIEW))))
     return [(alg.not_(is_open), Errno.EBADF), (not_control, Errno.ENOTTY)], entry
 
 
@@ -84,7 +86,8 @@ def set_size(ctx: Ctx, state: State, size: Word) -> Result:
         view = replace(state.view, size=size, ranges=ranges)
         shrunk = replace(state, view=view)
         shrinking = alg.ult(size, state.view.size)
-        revoked = cond(alg, shrinking, lambda: revoke(ctx, shrunk, new_end, last_page(ctx)), lambda: shrunk)
+        zap = not ctx.design.is_("shrink-zap", "keep")
+        revoked = cond(alg, shrinking, lambda: revoke(ctx, shrunk, new_end, last_page(ctx), zap), lambda: shrunk)
         return revoked, ctx.ok()
 
     checks: list[tuple[Bit, int]] = [
