@@ -15,40 +15,23 @@ and reported.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import z3
 
 from memview.checker.alphabet import Scope
-from memview.checker.result import HOLDS_BOUNDED, VIOLATED, PropertyResult
+from memview.checker.result import HOLDS_BOUNDED, UNKNOWN, VIOLATED, PropertyResult
 from memview.checker.symbolic_terms import decode_action, op_shape, symbolic_op
 from memview.model.algebra import Bit, replace
 from memview.model.context import Ctx
 from memview.model.design import Design
 from memview.model.machine import Machine
 from memview.model.ops import Op
-from memview.model.queries import backing_span
 from memview.model.state import Obs, State
 from memview.model.step import step
 from memview.model.symbolic import SYMBOLIC, SymTable, lift
 from memview.properties.catalogue import Property
-from memview.properties.predicates import isol
+from memview.properties.predicates import isol, readable_somewhere
 from memview.traces.trace import Step, Trace
-
-UNKNOWN = "unknown"
-Progress = Callable[[str], None]
-
-
-def readable_somewhere(ctx: Ctx, state: State, obj_index: int, byte: object) -> Bit:
-    """Some range lets a client load or execute this byte of the object (symbolic readable_spans)."""
-    alg = ctx.alg
-    hits = []
-    for rng in state.view.ranges:
-        lo, hi = backing_span(ctx, rng)
-        hits.append(alg.and_(rng.used, alg.eq(rng.obj, alg.word(obj_index)),
-                             alg.not_(alg.eq(alg.band(rng.perms, alg.word(5)), alg.word(0))),
-                             alg.ule(lo, byte), alg.ult(byte, hi)))
-    return alg.or_(*hits)
 
 
 def perturbed(ctx: Ctx, state: State, tag: str) -> State:
@@ -73,7 +56,7 @@ def violation(ctx: Ctx, prop: Property, pre: State, op: Op, obs: Obs, post: Stat
 
 
 def bmc(design: Design, scope: Scope, properties: list[Property], depth: int, timeout_ms: int = 300_000,
-        progress: Progress | None = None) -> list[PropertyResult]:
+        ) -> list[PropertyResult]:
     start = time.monotonic()
     machine = scope.start(design)  # validates the set-up for this design
     replayed = Machine(design, scope.config)
@@ -91,8 +74,6 @@ def bmc(design: Design, scope: Scope, properties: list[Property], depth: int, ti
         solver.add(op_shape(op, scope.config))
         post, obs = step(ctx, state, op)
         for prop in list(open_props):
-            if progress:
-                progress(f"bmc {design.name}: {prop.id} at depth {d}/{depth}")
             literal = z3.Bool(f"violates:{prop.id}@{d}")
             solver.add(z3.Implies(literal, violation(ctx, prop, state, op, obs, post, d)))
             began = time.monotonic()

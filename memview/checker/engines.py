@@ -15,14 +15,12 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 
 from memview.checker.alphabet import Scope
-from memview.checker.result import PropertyResult
+from memview.checker.result import PROVED, UNKNOWN, PropertyResult
 from memview.errors import InputError
 from memview.model.design import Design
 from memview.properties.catalogue import BY_ID
 
 ENGINES = ("explore", "bmc", "induction")
-PROVED = "proved"
-UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)

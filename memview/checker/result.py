@@ -9,6 +9,8 @@ from memview.traces.trace import Trace
 
 HOLDS_BOUNDED = "holds (bounded)"
 VIOLATED = "violated"
+PROVED = "proved"
+UNKNOWN = "unknown"  # a solver timeout or "unknown", or a proof that did not go through: never "holds"
 
 
 @dataclass

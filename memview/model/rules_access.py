@@ -32,6 +32,12 @@ from memview.model.state import Obs, State
 OBJ_SHIFT = 16  # where a cached translation keeps its object slot
 
 
+def cached_translation(ctx: Ctx, perms: Word, obj_index: Word) -> Word:
+    """The PTE a fault caches: valid, the permissions granted, and the object slot."""
+    alg = ctx.alg
+    return alg.bor(alg.word(PTE_VALID), alg.bor(perms, alg.shl(obj_index, OBJ_SHIFT)))
+
+
 def fault_signal(ctx: Ctx, decision: str) -> Obs:
     """The signal a design names for an unconfigured page or a denied access."""
     signo, code = FAULT_SIGNALS[decision, ctx.design[decision]]
@@ -82,7 +88,7 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     def succeeded() -> Result:
         private = has_bits(alg, place.vma.attrs, alg.word(VMA_PRIVATE))
         is_write = alg.eq(kind, alg.word(PERM_W))
-        new_pte = alg.bor(alg.word(PTE_VALID), alg.bor(perms, alg.shl(obj_index, OBJ_SHIFT)))
+        new_pte = cached_translation(ctx, perms, obj_index)
         after_fault = with_proc(
             ctx, state, op.proc,
             pte=alg.ite(cached, proc.pte, alg.store(proc.pte, vpage, new_pte)),

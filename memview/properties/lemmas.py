@@ -21,7 +21,6 @@ from memview.model.constants import (
     MODE_RW,
     PERM_ALL,
     PERM_W,
-    PTE_VALID,
     USER_VA_END,
     VMA_MAYWRITE,
     VMA_PRIVATE,
@@ -29,16 +28,13 @@ from memview.model.constants import (
 )
 from memview.model.context import Ctx
 from memview.model.queries import backing_page, obj_at, pte_valid, range_at
+from memview.model.rules_access import cached_translation
 from memview.model.rules_view import LOFF_LIMIT
 from memview.model.state import Range, State, Vma
+from memview.properties.predicates import implies
 
 Slot = TypeVar("Slot", Range, Vma)
 
-OBJ_SHIFT = 16  # as memview.model.rules_access caches a translation's object slot
-
-
-def implies(ctx: Ctx, a: Bit, b: Bit) -> Bit:
-    return ctx.alg.or_(ctx.alg.not_(a), b)
 
 
 def disjoint(ctx: Ctx, slots: Sequence[Slot]) -> Bit:
@@ -90,7 +86,7 @@ def fds_name_objects(ctx: Ctx, state: State, page: Word) -> Bit:
 def translations_coherent(ctx: Ctx, state: State, page: Word) -> Bit:
     alg = ctx.alg
     configured, rng = range_at(ctx, state, page)
-    cached = alg.bor(alg.word(PTE_VALID), alg.bor(rng.perms, alg.shl(rng.obj, OBJ_SHIFT)))
+    cached = cached_translation(ctx, rng.perms, rng.obj)
     clauses = []
     for proc in state.procs:
         clauses.append(implies(ctx, pte_valid(ctx, proc, page), alg.and_(

@@ -24,7 +24,6 @@ from memview.model.constants import (
     F_SEAL_GROW,
     F_SEAL_SHRINK,
     F_SEAL_WRITE,
-    PERM_R,
     PERM_W,
     PERM_X,
     VMA_MAYWRITE,
@@ -39,7 +38,16 @@ from memview.model.context import Ctx
 from memview.model.design import FAULT_SIGNALS
 from memview.model.interval_map import IntervalMap
 from memview.model.ops import OPS_BY_NAME, Op
-from memview.model.queries import Place, backing_span, fd_at, obj_at, place_of, proc_at, range_at
+from memview.model.queries import (
+    Place,
+    backing_span,
+    fd_at,
+    obj_at,
+    place_of,
+    proc_at,
+    range_at,
+    readable_bits,
+)
 from memview.model.state import Obs, State
 
 
@@ -296,9 +304,22 @@ def readable_spans(ctx: Ctx, state: State, obj_index: int) -> list[tuple[int, in
     """Byte spans of a (concrete) object that some range lets a client load or execute."""
     spans = []
     for rng in state.view.ranges:
-        if rng.used and rng.obj == obj_index and rng.perms & (PERM_R | PERM_X):
+        if rng.used and rng.obj == obj_index and rng.perms & readable_bits():
             spans.append(backing_span(ctx, rng))
     return sorted(spans)
+
+
+def readable_somewhere(ctx: Ctx, state: State, obj_index: int, byte: object) -> Bit:
+    """Some range lets a client load or execute this byte of the object: the algebra form of
+    readable_spans, for the bmc engine's symbolic perturbation."""
+    alg = ctx.alg
+    hits = []
+    for rng in state.view.ranges:
+        lo, hi = backing_span(ctx, rng)
+        hits.append(alg.and_(rng.used, alg.eq(rng.obj, alg.word(obj_index)),
+                             any_bits(alg, rng.perms, alg.word(readable_bits())),
+                             alg.ule(lo, byte), alg.ult(byte, hi)))
+    return alg.or_(*hits)
 
 
 def perturb_unreadable(ctx: Ctx, state: State, value: int) -> State:
