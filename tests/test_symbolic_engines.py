@@ -10,9 +10,15 @@ from memview.checker.bmc import bmc
 from memview.checker.check import Report, finish_counterexamples
 from memview.checker.engines import make_executor, plan, run_jobs
 from memview.checker.induction import prove
+from memview.model.constants import MMAP_BASE
 from memview.model.design import BUILTIN
+from memview.model.machine import Machine
+from memview.model.ops import action
 from memview.properties.catalogue import CATALOGUE, select_properties
+from memview.traces.explain import explain, explain_json
+from memview.traces.isol_pair import isol_pair
 from memview.traces.replay import replay_on_model
+from memview.traces.trace import Step, Trace
 
 SEED = BUILTIN["seed"]
 
@@ -39,6 +45,32 @@ def test_bmc_counterexample_replays_to_the_same_violation(decision: str, variant
     trace = result.counterexample
     assert trace is not None
     assert prop in replay_on_model(trace, props)[-1].violated
+    if prop == "ISOL":
+        assert_isol_pair_shown(trace)
+
+
+def assert_isol_pair_shown(trace: Trace) -> None:
+    """The counterexample's second run differs from the first at its last step, and explain shows both."""
+    pair = isol_pair(trace)
+    assert pair is not None and pair.step == len(trace.steps) - 1
+    assert pair.first == trace.steps[-1].observation and pair.second != pair.first
+    assert pair.hidden, "run 2 must have changed some bytes"
+    text = explain(trace)
+    assert "ISOL pair" in text and f"{pair.second}   <-- the runs differ" in text
+    assert explain_json(trace)["isol_pair"]["run2"] == str(pair.second)
+
+
+def test_no_isol_pair_where_isol_holds() -> None:
+    """On seed, B1 reading both of its mapped pages sees only bytes it may read: no pair."""
+    scope = default_scope(SEED, 1)
+    machine = Machine(SEED, scope.config)
+    reads = [(action("access", proc=1, addr=MMAP_BASE + offset, kind="read", byte=0), "")
+             for offset in (0, 2 * scope.config.page_size)]
+    steps = [Step(act, machine.run(act), label) for act, label in [*scope.prefix, *reads]]
+    assert [s.observation.ok for s in steps[-2:]] == [True, True]
+    trace = Trace(SEED, scope.config, steps, {"property": "ISOL"})
+    assert isol_pair(trace) is None
+    assert "ISOL pair" not in explain(trace)
 
 
 @pytest.mark.slow

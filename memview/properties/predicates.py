@@ -322,15 +322,25 @@ def readable_somewhere(ctx: Ctx, state: State, obj_index: int, byte: object) -> 
     return alg.or_(*hits)
 
 
+def unreadable_spans(ctx: Ctx, state: State, obj_index: int) -> list[tuple[int, int]]:
+    """Byte spans of a (concrete) object that no range lets a client load or execute: the rest of
+    its 2**64 offsets."""
+    spans = []
+    cursor = 0
+    for lo, hi in [*readable_spans(ctx, state, obj_index), (1 << 64, 1 << 64)]:
+        if cursor < lo:
+            spans.append((cursor, min(lo, 1 << 64)))
+        cursor = max(cursor, hi)
+    return spans
+
+
 def perturb_unreadable(ctx: Ctx, state: State, value: int) -> State:
     """The state with every backing byte no client may read set to value (concrete only)."""
     objs = []
     for index, obj in enumerate(state.objs):
         data: IntervalMap = obj.data
-        cursor = 0
-        for lo, hi in [*readable_spans(ctx, state, index), (1 << 64, 1 << 64)]:
-            data = data.set_range(cursor, min(lo, 1 << 64), value) if cursor < lo else data
-            cursor = max(cursor, hi)
+        for lo, hi in unreadable_spans(ctx, state, index):
+            data = data.set_range(lo, hi, value)
         objs.append(replace(obj, data=data))
     return replace(state, objs=tuple(objs))
 

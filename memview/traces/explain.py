@@ -25,6 +25,7 @@ from memview.model.observation import Observation
 from memview.model.ops import decode_arg, perms_text
 from memview.model.queries import backing_span
 from memview.model.state import State
+from memview.traces.isol_pair import HiddenSpan, IsolPair, isol_pair
 from memview.traces.trace import Step, Trace
 
 UNITS = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1))
@@ -132,15 +133,21 @@ def _layout(state: State, config: Config, names: dict[int, str]) -> Layout:
     return Layout(state.view.size, sorted(rows + gaps, key=lambda row: row.lo))
 
 
-def layout_before(trace: Trace, index: int) -> list[str]:
-    """The view layout table as it stands just before step `index` of the trace."""
+def _state_before(trace: Trace, index: int) -> tuple[State, dict[int, str]]:
+    """The model's state just before step `index`, and the objects' names by slot."""
     machine = Machine(trace.design, trace.config)
     names: dict[int, str] = {}
     for step in trace.steps[:index]:
         before = machine.state
         machine.run(step.action)
         _name_created(before, machine.state, step, names)
-    return layout_table(_layout(machine.state, trace.config, names))
+    return machine.state, names
+
+
+def layout_before(trace: Trace, index: int) -> list[str]:
+    """The view layout table as it stands just before step `index` of the trace."""
+    state, names = _state_before(trace, index)
+    return layout_table(_layout(state, trace.config, names))
 
 
 def _name_created(before: State, after: State, step: Step, names: dict[int, str]) -> None:
@@ -231,7 +238,41 @@ def explain(trace: Trace) -> str:
         if report.layout is not None:
             lines += ["", *(f"      {text}" for text in layout_table(report.layout)), ""]
     lines += ["", _summary(reports)]
+    pair = isol_pair(trace) if trace.meta.get("property") == "ISOL" else None
+    if pair is not None:
+        lines += ["", *_pair_lines(trace, reports, pair)]
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _span_text(span: HiddenSpan) -> str:
+    end = "end" if span.hi == 1 << 64 else _size_text(span.hi)
+    return f"{_size_text(span.lo) if span.lo else '0'}-{end}"
+
+
+def _hidden_text(trace: Trace, pair: IsolPair) -> str:
+    state, names = _state_before(trace, pair.step)
+    by_object: dict[str, list[str]] = {}
+    for span in pair.hidden:
+        by_object.setdefault(_object_name(state, span.slot, names), []).append(_span_text(span))
+    return "; ".join(f"{name} bytes {', '.join(spans)}" for name, spans in by_object.items())
+
+
+def _pair_lines(trace: Trace, reports: list[StepReport], pair: IsolPair) -> list[str]:
+    """Run 1 (the trace) and run 2 side by side, up to the step where a client tells them apart."""
+    lines = [
+        f"ISOL pair: run 2 performs the same operations, but just before step {pair.step} every backing byte",
+        f"no range lets a client read holds {pair.value:#04x} ({_hidden_text(trace, pair)}).",
+        f"At step {pair.step} {reports[pair.step].who} observes {pair.first} in run 1 and {pair.second} in run 2: "
+        "it saw a byte it had no right to see.",
+        "",
+    ]
+    rows = [("step", "who", "operation", "run 1", "run 2")]
+    for report in reports[: pair.step + 1]:
+        second = pair.second if report.index == pair.step else report.step.observation
+        rows.append((str(report.index), report.who, report.operation, str(report.step.observation), str(second)))
+    table = _columns(rows)
+    table[-1] += "   <-- the runs differ"
+    return lines + table
 
 
 def _summary(reports: list[StepReport]) -> str:
@@ -277,10 +318,22 @@ def explain_json(trace: Trace) -> dict[str, Any]:
             "layout": None if r.layout is None else _layout_json(r.layout),
         }
         steps.append(entry)
-    return {
+    out: dict[str, Any] = {
         "design": trace.design.to_json(),
         "config": trace.config.to_json(),
         "meta": dict(trace.meta),
         "steps": steps,
         "differing_steps": [r.index for r in reports if r.differs],
     }
+    pair = isol_pair(trace) if trace.meta.get("property") == "ISOL" else None
+    if pair is not None:
+        state, names = _state_before(trace, pair.step)
+        out["isol_pair"] = {
+            "step": pair.step,
+            "value": pair.value,
+            "run1": str(pair.first),
+            "run2": str(pair.second),
+            "hidden": [{"object": _object_name(state, span.slot, names), "slot": span.slot, "lo": span.lo,
+                        "hi": span.hi} for span in pair.hidden],
+        }
+    return out
