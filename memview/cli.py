@@ -172,15 +172,23 @@ def run_engines(design_spec: str, engine_names: tuple[str, ...], property_ids: t
 def print_report(report: Report, title: str) -> None:
     console = out_console()
     table = Table(title=title, title_justify="left")
-    for column in ("property", "engine", "verdict", "how", "time"):
-        table.add_column(column, no_wrap=column != "how")
+    replayed = any(r.replay for r in report.results)
+    for column in ("property", "engine", "verdict", "how", "time", *(("replay",) if replayed else ())):
+        table.add_column(column, no_wrap=column not in ("how", "replay"))
     for r in report.results:
         colour = "red" if r.violated else "green" if r.verdict in ("proved", "holds (bounded)") else "yellow"
         how = r.how
         if r.trace_file:
             how += f" -> {r.trace_file}"
-        table.add_row(r.property_id, r.engine, f"[{colour}]{r.verdict}[/{colour}]", how, f"{r.seconds:.1f}s")
+        cells = [r.property_id, r.engine, f"[{colour}]{r.verdict}[/{colour}]", how, f"{r.seconds:.1f}s"]
+        if replayed:
+            cells.append("; ".join(f"{rep.backend}: {rep.status}" for rep in r.replay))
+        table.add_row(*cells)
     console.print(table)
+    for r in report.results:
+        for rep in r.replay:
+            if rep.status != "reproduced":
+                console.print(f"{r.property_id} on {rep.backend}: {rep.detail}", highlight=False)
 
 
 @cli.command()
@@ -194,10 +202,18 @@ def print_report(report: Report, title: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for counterexample traces (ITF JSON).")
+@click.option("--replay", "replay_specs", multiple=True, metavar="BACKEND",
+              help="Replay each counterexample on this backend (repeatable) and say whether it reproduced.")
 def check(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[str, ...], depth: int | None,
-          jobs: int | None, as_json: bool, out_dir: Path | None) -> None:
+          jobs: int | None, as_json: bool, out_dir: Path | None, replay_specs: tuple[str, ...]) -> None:
     """Check the properties of a design; print a table and write counterexamples as traces."""
+    from memview.backends.registry import open_backend
+    from memview.checker.reproduce import reproduce_all
+
+    for spec in replay_specs:
+        open_backend(spec, "--replay")  # a bad backend is bad input, before any job starts
     report = run_engines(design_spec, engine_names, property_ids, depth, jobs, as_json, out_dir)
+    reproduce_all(report.results, replay_specs)
     if as_json:
         emit_json(report.to_json())
     else:

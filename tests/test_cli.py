@@ -74,6 +74,25 @@ def test_check_bmc_counterexample_is_minimised_and_explained(tmp_path: Path) -> 
     assert explained.returncode == 0 and "access" in explained.stdout
 
 
+def test_check_replay_says_where_the_counterexample_reproduces(tmp_path: Path) -> None:
+    """The ORed-permissions bug reproduces on a backend of that design (in-process and served by a
+    separate process) and not on one that ANDs them, which shows where it diverges."""
+    design = tmp_path / "or.toml"
+    design.write_text('name = "or"\n[decisions]\nperm-combine = "or"\n')
+    served = f"exec:{sys.executable} -m memview.backends.serve model"
+    args = ["check", "--design", str(design), "--engine", "bmc", "--depth", "2", "--property", "AND",
+            "--replay", "model", "--replay", "model:seed", "--replay", served]
+    result = memview(*args, "--json")
+    assert result.returncode == 1, result.stderr
+    (only,) = json.loads(result.stdout)["results"]
+    statuses = {r["backend"]: r["status"] for r in only["replay"]}
+    assert statuses == {"model": "reproduced", "model:seed": "not reproduced", served: "reproduced"}
+    (seed_replay,) = [r for r in only["replay"] if r["backend"] == "model:seed"]
+    assert "diverges at step" in seed_replay["detail"] and "SIGSEGV" in seed_replay["detail"]
+    table = memview(*args)
+    assert "not reproduced" in table.stdout and "AND on model:seed:" in table.stdout
+
+
 def test_check_broken_design_exits_1_and_writes_traces(tmp_path: Path) -> None:
     design = tmp_path / "no-zap.toml"
     design.write_text('name = "no-zap"\n[decisions]\nrevocation = "skip"\n')
@@ -95,6 +114,7 @@ def test_check_broken_design_exits_1_and_writes_traces(tmp_path: Path) -> None:
     ("args", "fragments"),
     [
         (["check", "--design", "nope"], ["--design", "unknown design 'nope'"]),
+        (["check", "--replay", "nope"], ["--replay", "unknown backend 'nope'"]),
         (["check", "--property", "FOO"], ["--property", "unknown property 'FOO'"]),
         (["check", "--depth", "0"], ["--depth"]),
         (["check", "--engine", "magic"], ["--engine", "unknown engine 'magic'"]),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memview.traces.trace import Trace
+
+if TYPE_CHECKING:
+    from memview.checker.reproduce import Reproduction
 
 HOLDS_BOUNDED = "holds (bounded)"
 VIOLATED = "violated"
@@ -25,6 +28,7 @@ class PropertyResult:
     counterexample: Trace | None = None
     trace_file: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    replay: list[Reproduction] = field(default_factory=list)  # --replay: the counterexample on backends
 
     @property
     def violated(self) -> bool:
@@ -44,4 +48,6 @@ class PropertyResult:
             out["counterexample_steps"] = len(self.counterexample.steps)
         if self.trace_file is not None:
             out["trace"] = self.trace_file
+        if self.replay:
+            out["replay"] = [r.to_json() for r in self.replay]
         return out
