@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,7 @@ def run_engines(design_spec: str, engine_names: tuple[str, ...], property_ids: t
                 jobs: int | None, as_json: bool, out_dir: Path | None) -> Report:
     from memview.checker.check import Report, finish_counterexamples, prepare_out_dir
     from memview.checker.engines import make_executor, parse_engines, plan, run_jobs
+    from memview.checker.progress import progress_lines
 
     engines = parse_engines(engine_names)
     if depth is not None and not 1 <= depth <= MAX_DEPTH:
@@ -153,16 +155,17 @@ def run_engines(design_spec: str, engine_names: tuple[str, ...], property_ids: t
     if out_dir is not None:
         prepare_out_dir(out_dir)
     err = Console(stderr=True, highlight=False)
-    job_list = plan(engines, design, scopes, [p.id for p in props])
-    if not as_json:
-        err.print(f"running {len(job_list)} jobs ({', '.join(engines)}) on {workers} worker(s)")
 
     def done(job: Any, finished: int, total: int) -> None:
         if not as_json:
             err.print(f"[{finished}/{total}] {job.describe()} done")
 
-    executor = make_executor(workers)
-    with executor:
+    with ExitStack() as stack:
+        progress = None if as_json else stack.enter_context(progress_lines(err))
+        job_list = plan(engines, design, scopes, [p.id for p in props], progress)
+        if not as_json:
+            err.print(f"running {len(job_list)} jobs ({', '.join(engines)}) on {workers} worker(s)")
+        executor = stack.enter_context(make_executor(workers))
         results = run_jobs(job_list, executor, done)
     report = Report(design, results)
     finish_counterexamples(report, props, out_dir)

@@ -60,6 +60,8 @@ def test_check_seed_holds_and_exits_0(engine: str) -> None:
         assert prop.id in result.stdout
     assert "holds (bounded)" in result.stdout and "violated" not in result.stdout
     assert "[11/11] bmc SEAL done" in result.stderr if engine == "bmc" else "[1/1] explore" in result.stderr
+    # Progress from the worker processes: which job is at which depth.
+    assert "bmc AND: depth 2/2" in result.stderr if engine == "bmc" else "depth 2/2" in result.stderr
 
 
 def test_check_bmc_counterexample_is_minimised_and_explained(tmp_path: Path) -> None:

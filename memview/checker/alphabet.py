@@ -53,9 +53,11 @@ def size_view(design: Design, size: int) -> Action:
     return action("view_set_size", fd=0, size=size)
 
 
-def default_scope(design: Design, depth: int = 4, page_size: int = 4096) -> Scope:
+def default_scope(design: Design, depth: int = 4, page_size: int = 4096, clients: int = 1) -> Scope:
+    """The scope every engine uses by default; more clients (idle until an operation involves them)
+    are for measuring how the symbolic engines scale with the number of processes."""
     p = page_size
-    config = Config(page_size=p, ranges=2, objects=2, fds=5, clients=1, fork_slots=1, vmas=3)
+    config = Config(page_size=p, ranges=2, objects=2, fds=5, clients=clients, fork_slots=1, vmas=3)
     needs_sealed_memfd = design.is_("truncation", "require-seal")
     # fds of A after the prefix: 0 control, 1 ram (memfd, sealable), 2 a read-write view fd (sent
     # to B1 as its fd 0), 3 the file read-only, 4 a read-only view fd (B1's fd 1).
@@ -114,7 +116,8 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096) -> Scop
         action("seal", fd=1, seals=["shrink"]),
         action("close", fd=0),
     ]
-    for proc, addresses in ((1, (rw_page, r_page, private_page)), (2, (rw_page, r_page))):  # B1, its child
+    child = clients + 1  # the first fork slot: B1's child once B1 forks
+    for proc, addresses in ((1, (rw_page, r_page, private_page)), (child, (rw_page, r_page))):
         for addr in addresses:
             for kind in ("read", "write", "exec"):
                 alphabet.append(action("access", proc=proc, addr=addr, kind=kind, byte=2))
@@ -137,6 +140,7 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096) -> Scop
         action("ftruncate", proc=1, fd=0, size=p),
         action("seal", proc=1, fd=0, seals=["write"]),
     ]
+    others = f", {clients - 1} more idle client(s)" if clients > 1 else ""
     summary = (f"a {VIEW_PAGES}-page view of {p}-byte pages over a memfd and a read-only file, one client "
-               "with a read-write and a read-only view fd and one mapping per view page, one fork slot")
+               f"with a read-write and a read-only view fd and one mapping per view page{others}, one fork slot")
     return Scope(config, tuple(prefix), tuple(alphabet), depth, summary)

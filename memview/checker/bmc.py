@@ -15,6 +15,7 @@ and reported.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import z3
 
@@ -56,19 +57,23 @@ def violation(ctx: Ctx, prop: Property, pre: State, op: Op, obs: Obs, post: Stat
 
 
 def bmc(design: Design, scope: Scope, properties: list[Property], depth: int, timeout_ms: int = 300_000,
-        ) -> list[PropertyResult]:
+        progress: Callable[[str], None] | None = None) -> list[PropertyResult]:
     start = time.monotonic()
     machine = scope.start(design)  # validates the set-up for this design
     replayed = Machine(design, scope.config)
     prefix_steps = [Step(act, replayed.run(act), label) for act, label in scope.prefix]
     ctx = Ctx(SYMBOLIC, design, scope.config)
     state: State = lift(machine.state)
+    # z3's default solver: its QF_BV solver was faster on most properties at depth 3 but answered
+    # unknown on CAP within 300 s where this one takes 34 s (docs/performance.md).
     solver = z3.Solver()
     solver.set("timeout", timeout_ms)
     ops: list[Op] = []
     open_props = list(properties)
     results: dict[str, PropertyResult] = {}
     for d in range(1, depth + 1):
+        if progress is not None:
+            progress(f"depth {d}/{depth}")
         op = symbolic_op(f"step{d}")
         ops.append(op)
         solver.add(op_shape(op, scope.config))

@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from memview.checker.alphabet import Scope
 from memview.checker.result import PROVED, UNKNOWN, PropertyResult
@@ -23,33 +24,59 @@ from memview.properties.catalogue import BY_ID
 ENGINES = ("explore", "bmc", "induction")
 
 
+ProgressSink = Callable[[str], None]  # receives one line per event: which job, which depth or round
+
+
 @dataclass(frozen=True)
 class Job:
     engine: str
     design: Design
     scope: Scope  # its depth is the bound for explore and bmc
     property_ids: tuple[str, ...]
+    # Where progress lines go: anything with put(str) that survives pickling to a worker (a
+    # multiprocessing.Manager queue), or None for no progress.
+    progress: Any = None
 
     def describe(self) -> str:
         what = self.property_ids[0] if len(self.property_ids) == 1 else f"{len(self.property_ids)} properties"
         return f"{self.engine} {what}"
+
+    def sink(self) -> ProgressSink | None:
+        queue = self.progress
+        if queue is None:
+            return None
+        return lambda text: queue.put(f"{self.describe()}: {text}")
+
+
+def _explore_progress(sink: ProgressSink, bound: int) -> Callable[[int, int, int], None]:
+    """explore reports every expanded state; a line per new depth is enough across processes."""
+    reached = [0]
+
+    def report(depth: int, states: int, transitions: int) -> None:
+        if depth != reached[0]:
+            reached[0] = depth
+            sink(f"depth {depth}/{bound}, {states} states so far")
+
+    return report
 
 
 def run_job(job: Job, executor: Executor | None = None) -> list[PropertyResult]:
     """One job's results; induction, itself split by opcode, runs its pieces on the executor."""
     props = [BY_ID[i] for i in job.property_ids]
     design = job.design
+    sink = job.sink()
     if job.engine == "explore":
         from memview.checker.explore import explore, results
 
-        return results(design, job.scope, explore(design, job.scope, props), props)
+        explored = explore(design, job.scope, props, _explore_progress(sink, job.scope.depth) if sink else None)
+        return results(design, job.scope, explored, props)
     if job.engine == "bmc":
         from memview.checker.bmc import bmc
 
-        return bmc(design, job.scope, props, job.scope.depth)
+        return bmc(design, job.scope, props, job.scope.depth, progress=sink)
     from memview.checker.induction import prove
 
-    induction = prove(design, job.scope.config, props, executor=executor)
+    induction = prove(design, job.scope.config, props, executor=executor, progress=sink)
     out = []
     for proof in induction.proofs:
         out.append(PropertyResult(
@@ -61,13 +88,14 @@ def run_job(job: Job, executor: Executor | None = None) -> list[PropertyResult]:
     return out
 
 
-def plan(engines: list[str], design: Design, scopes: dict[str, Scope], property_ids: list[str]) -> list[Job]:
+def plan(engines: list[str], design: Design, scopes: dict[str, Scope], property_ids: list[str],
+         progress: Any = None) -> list[Job]:
     jobs = []
     for engine in engines:
         if engine == "bmc":
-            jobs += [Job(engine, design, scopes[engine], (p,)) for p in property_ids]
+            jobs += [Job(engine, design, scopes[engine], (p,), progress) for p in property_ids]
         else:
-            jobs.append(Job(engine, design, scopes[engine], tuple(property_ids)))
+            jobs.append(Job(engine, design, scopes[engine], tuple(property_ids), progress))
     return jobs
 
 

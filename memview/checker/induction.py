@@ -15,6 +15,7 @@ weaker hypothesis than the universal one, so an "unsat" is still a proof.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -156,7 +157,8 @@ def _goal_reasons(job: OpcodeJob) -> dict[str, str]:
 
 
 def prove(design: Design, config: Config, properties: list[Property], timeout_ms: int = 60_000,
-          lemmas: tuple[Lemma, ...] = LEMMAS, executor: Executor | None = None) -> Induction:
+          lemmas: tuple[Lemma, ...] = LEMMAS, executor: Executor | None = None,
+          progress: Callable[[str], None] | None = None) -> Induction:
     """Houdini in rounds: every opcode checks every goal under the lemmas still believed; lemmas
     some step breaks are dropped and the round repeats, until none is. The last round's property
     answers are then under exactly the proved lemmas. With an executor, opcodes run in parallel."""
@@ -177,10 +179,16 @@ def prove(design: Design, config: Config, properties: list[Property], timeout_ms
                                               else _status(result, solver))
 
     step_props = tuple(p.id for p in properties if p.predicate is not None)
+    rounds = 0
     while True:
         believed = tuple(i for i, v in verdicts.items() if v.proved)
         jobs = [OpcodeJob(design, config, spec.code, believed, believed, step_props, timeout_ms) for spec in OPS]
-        outcomes = list(executor.map(check_opcode, jobs)) if executor else [check_opcode(job) for job in jobs]
+        rounds += 1
+        outcomes = []
+        for done, outcome in enumerate(executor.map(check_opcode, jobs) if executor else map(check_opcode, jobs), 1):
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(f"round {rounds}, {len(believed)} lemmas: {OPS[done - 1].name} checked ({done}/{len(jobs)})")
         broken = {}
         for outcome in outcomes:  # opcode order: the first opcode's reason wins, whatever finished first
             for lemma_id in believed:
