@@ -89,7 +89,7 @@ class Z3Algebra:
         return z3.Not(x)
 
     def ite(self, c: Bit, a: Any, b: Any) -> Any:
-        if z3.is_true(c) or a is b or (isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef) and a.eq(b)):
+        if z3.is_true(c) or a is b:
             return a
         if z3.is_false(c):
             return b
