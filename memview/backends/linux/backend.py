@@ -1,0 +1,382 @@
+"""The linux backend: the memory view built in user space from real memfds, files and processes.
+
+No kernel driver exists, so the coordinator (this object, in memview's process) plays the driver:
+it keeps the view's layout as the model's state says after each step (the driver's ioctls are
+emulated by the model: it is the design being implemented) and makes every process's page tables
+match it for real. Everything with a kernel counterpart is the kernel's: backing objects are real
+memfds and sparse files; A's writes, truncations and seals are real system calls; B's mmap goes to
+the kernel first (its checks come before a driver's mmap hook, as in Linux) and is then refused
+if the design refuses it; accesses are real loads and stores caught by the C helper; faults are
+the CPU's. Bounds of the model's tables (EMFILE at `fds`, ENFILE at `objects`, ENOMEM at `vmas`,
+EAGAIN at `fork_slots`) are enforced from the model, as docs/protocol.md §5.4 asks of any backend.
+docs/backends.md lists what is real and what is emulated.
+"""
+
+from __future__ import annotations
+
+import mmap as mm
+import os
+import shutil
+import socket
+import tempfile
+import time
+from typing import Any
+
+from memview.backends.base import Backend, BackendFailure, StepLimit
+from memview.backends.linux import native, wire
+from memview.backends.linux.build import LinuxUnavailable
+from memview.backends.linux.layout import Layout, changed, layout_of
+from memview.backends.linux.processes import Process, ensure_subreaper, fork_worker, reap
+from memview.backends.linux.worker import Mapping, Worker
+from memview.model.concrete import CONCRETE
+from memview.model.config import Config
+from memview.model.constants import MMAP_BASE, PERM_ALL, PERM_R, PERM_W, PERM_X, USER_VA_END, FdKind
+from memview.model.context import Ctx
+from memview.model.design import FAULT_SIGNALS, Design
+from memview.model.machine import Machine
+from memview.model.observation import Observation
+from memview.model.ops import Action
+from memview.model.rules_access import combined
+from memview.model.state import State
+
+# The model's answers that come from a bound of its tables, not from a rule the kernel has.
+BOUND_ERRNOS = {"ENFILE", "EMFILE", "EAGAIN", "ESRCH"}
+
+
+class LinuxBackend(Backend):
+    name = "linux"
+
+    def __init__(self) -> None:
+        self.processes: dict[int, Process] = {}
+        self.shadow: Machine | None = None
+        self.objects: dict[int, int] = {}  # object slot -> the coordinator's read-write fd
+        self.pins: dict[tuple[int, int, int, int], tuple[int, int]] = {}  # writable span -> (addr, length)
+        self.view_fds: tuple[int, int] | None = None
+        self.tmpdir: str | None = None
+        self.step_index = 0
+        self.action: Action | None = None
+        self.files_made = 0
+
+    # ---- set-up and tear-down
+
+    def start(self, design: Design, config: Config) -> None:
+        self.stop()
+        if config.page_size % mm.PAGESIZE:
+            raise BackendFailure("refused", f"the linux backend needs a page size that is a multiple of the "
+                                 f"machine's {mm.PAGESIZE} bytes (the trace has {config.page_size})")
+        try:
+            native.helper()
+            ensure_subreaper()
+        except LinuxUnavailable as exc:
+            raise BackendFailure("refused", str(exc)) from None
+        self.design, self.config = design, config
+        self.ctx = Ctx(CONCRETE, design, config)
+        self.shadow = Machine(design, config)
+        self.step_index = 0
+        self.tmpdir = tempfile.mkdtemp(prefix="memview-linux-")
+        # The driver's inode: an empty memfd. A mapping of it faults with SIGBUS/BUS_ADRERR everywhere.
+        inode = os.memfd_create("memview-view", os.MFD_CLOEXEC)
+        try:
+            self.view_fds = (os.open(f"/proc/self/fd/{inode}", os.O_RDONLY | os.O_CLOEXEC),
+                             os.open(f"/proc/self/fd/{inode}", os.O_RDWR | os.O_CLOEXEC))
+        finally:
+            os.close(inode)
+        signo, _code = FAULT_SIGNALS["unconfigured", design["unconfigured"]]
+        unconfigured_bus = signo == 7
+        ctx = self.ctx
+
+        def combine(prot: int, perms: int) -> int:
+            return int(combined(ctx, prot, perms))
+
+        view_ro, view_rw = self.view_fds
+
+        def body(channel: socket.socket) -> None:
+            Worker(channel, config.page_size, combine, unconfigured_bus, view_ro, view_rw).run()
+
+        for index in range(config.clients + 1):
+            self.processes[index] = fork_worker(index, body, keep=self.view_fds)
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            try:
+                wire.send(proc.channel, ("exit",))
+            except (wire.ChannelClosed, OSError):
+                pass
+        reap(list(self.processes.values()))
+        self.processes.clear()
+        for addr, length in self.pins.values():
+            native.munmap(addr, length)
+        self.pins.clear()
+        for fd in [*self.objects.values(), *(self.view_fds or ())]:
+            os.close(fd)
+        self.objects.clear()
+        self.view_fds = None
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+        self.shadow = None
+
+    # ---- one step
+
+    def perform(self, act: Action, limit: StepLimit) -> Observation:
+        if self.shadow is None:
+            raise BackendFailure("refused", "the linux backend was not started")
+        self.action, self.deadline = act, time.monotonic() + limit.seconds
+        self.limit = limit
+        pre = self.shadow.state
+        post, obs = self.shadow.transition(pre, act)
+        self.shadow.state = post
+        expected = Observation.of(obs)
+        try:
+            self.sync_layout(pre, post)
+            if act.proc not in self.processes or expected.name in BOUND_ERRNOS:
+                return expected
+            handler = getattr(self, f"do_{act.name}")
+            observed: Observation = handler(act, pre, post, expected)
+            return observed
+        finally:
+            self.step_index += 1
+
+    def call(self, index: int, message: tuple[Any, ...], fds: list[int] | tuple[int, ...] = ()
+             ) -> tuple[tuple[Any, ...], list[int]]:
+        """One request to process `index` and its answer; a silent, dead or failing process is a BackendFailure."""
+        proc = self.processes[index]
+        where = f"step {self.step_index} ({self.action})"
+        try:
+            wire.send(proc.channel, message, fds)
+            reply, got = wire.receive(proc.channel, self.deadline)
+        except wire.ChannelTimeout:
+            raise BackendFailure("hang", f"{where}: P{index} did not answer within {self.limit.seconds}s") from None
+        except (wire.ChannelClosed, OSError):
+            ending = proc.describe_end()
+            kind = "crash" if "killed" in ending else "early-exit"
+            raise BackendFailure(kind, f"{where}: {ending}") from None
+        if reply[0] == "error":
+            for fd in got:
+                os.close(fd)
+            raise BackendFailure("internal", f"{where}: P{index}: {reply[1]}")
+        return reply, got
+
+    def observed(self, reply: tuple[Any, ...], ok_value: int | None = None) -> Observation:
+        """A process's answer as an observation; a success shows the model's handle (fd, address, process)."""
+        if reply[0] == "ok":
+            return Observation("ok", reply[1] if ok_value is None else ok_value)
+        if reply[0] == "errno":
+            return Observation("errno", reply[1])
+        return Observation("signal", reply[1], reply[2])
+
+    # ---- the view's layout: the emulated driver's state, made real in every process
+
+    def sync_layout(self, pre: State, post: State) -> None:
+        shift = self.config.page_shift
+        before, after = layout_of(pre, shift), layout_of(post, shift)
+        intervals = changed(before, after)
+        if not intervals:
+            return
+        self.update_pins(after)
+        for index in sorted(self.processes):
+            if not self.alive(post, index):
+                continue
+            self.send_objects(index, after)
+            self.call(index, ("layout", after, intervals))
+        # A's call returns here, after every process acknowledged (vhost-user's IOTLB reply-ack).
+
+    def send_objects(self, index: int, layout: Layout) -> None:
+        proc = self.processes[index]
+        for span in layout.spans:
+            if span.obj not in proc.objects_sent and span.obj in self.objects:
+                self.call(index, ("object", span.obj), [self.objects[span.obj]])
+                proc.objects_sent.add(span.obj)
+
+    def update_pins(self, layout: Layout) -> None:
+        """Hold a writable shared mapping of each writable range's object while the range exists.
+
+        A driver would hold the memfd's writable-mapping count for a writable range whether or not a
+        client mapped it (docs/semantics.md §4.15); this real mapping makes the kernel's own
+        F_SEAL_WRITE check (mapping_deny_writable: EBUSY) see it."""
+        wanted = {(s.obj, s.lo, s.delta, s.perms): s for s in layout.spans if s.perms & PERM_W}
+        for key in [k for k in self.pins if k not in wanted]:
+            native.munmap(*self.pins.pop(key))
+        size = self.config.page_size
+        for key, span in wanted.items():
+            if key in self.pins or span.obj not in self.objects:
+                continue
+            offset = layout.backing_page(span, span.lo) * size
+            got = native.mmap(0, size, PERM_R | PERM_W, mm.MAP_SHARED, self.objects[span.obj], offset)
+            if got >= 0:
+                self.pins[key] = (got, size)
+
+    # ---- helpers over the model's state
+
+    def alive(self, state: State, index: int) -> bool:
+        return index < len(state.procs) and bool(state.procs[index].alive) and index in self.processes
+
+    def fd_kind(self, state: State, proc: int, fd: int) -> FdKind:
+        fds = state.procs[proc].fds
+        return FdKind(int(fds[fd].kind)) if fd < len(fds) else FdKind.NONE
+
+    def mappings(self, state: State, proc: int) -> list[Mapping]:
+        return [Mapping(int(v.lo), int(v.hi), int(v.delta), int(v.attrs)) for v in state.procs[proc].vmas if v.used]
+
+    def model_fd(self, state: State, proc: int, fd: int) -> int | None:
+        """The fd if it is open in the model (else None: the process uses a certainly closed fd)."""
+        return fd if self.fd_kind(state, proc, fd) != FdKind.NONE else None
+
+    # ---- A's driver ioctls: emulated (the model is the driver); only their fds are real
+
+    def do_view_open(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if expected.ok:
+            self.install_view_fd(act.proc, expected.value, os.O_RDWR)
+        return expected
+
+    def do_view_get_viewfd(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if expected.ok:
+            mode = int(post.procs[act.proc].fds[expected.value].mode)
+            self.install_view_fd(act.proc, expected.value, os.O_RDWR if mode & PERM_W else os.O_RDONLY)
+        return expected
+
+    def install_view_fd(self, proc: int, model_fd: int, flags: int) -> None:
+        assert self.view_fds is not None
+        fd = os.open(f"/proc/self/fd/{self.view_fds[1]}", flags | os.O_CLOEXEC)
+        try:
+            self.call(proc, ("install", model_fd), [fd])
+        finally:
+            os.close(fd)
+
+    def do_view_set_size(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        return expected
+
+    do_view_map_fd = do_view_unmap_fd = do_ioctl = do_view_set_size
+
+    # ---- fds: real transfers and real closes
+
+    def do_send(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if not expected.ok:
+            return expected
+        _reply, fds = self.call(act.proc, ("give", act.arg("fd")))
+        try:
+            self.call(act.arg("to"), ("install", expected.value), fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return expected
+
+    def do_close(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        reply, _ = self.call(act.proc, ("close", self.model_fd(pre, act.proc, act.arg("fd"))))
+        return self.observed(reply)
+
+    # ---- backing objects: the kernel answers
+
+    def do_memfd_create(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        return self.create(act, post, expected, ("memfd_create", expected.value, bool(act.arg("sealing"))))
+
+    def do_file_create(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        assert self.tmpdir is not None
+        self.files_made += 1
+        path = os.path.join(self.tmpdir, f"backing-{self.files_made}")
+        return self.create(act, post, expected, ("file_create", expected.value, path))
+
+    def create(self, act: Action, post: State, expected: Observation, message: tuple[Any, ...]) -> Observation:
+        if not expected.ok:
+            return expected  # an argument the model refuses before any system call
+        reply, fds = self.call(act.proc, message)
+        if reply[0] == "ok" and fds:
+            slot = int(post.procs[act.proc].fds[expected.value].obj)
+            self.objects[slot] = fds[0]
+        return self.observed(reply, expected.value if reply[0] == "ok" else None)
+
+    def do_reopen(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        fd, mode = act.arg("fd"), act.arg("mode")
+        if self.fd_kind(pre, act.proc, fd) != FdKind.BACKING or mode not in (PERM_R, PERM_R | PERM_W):
+            return expected  # the driver's own fds, and modes no open(2) flag spells
+        new_fd = expected.value if expected.ok else self.lowest_free(pre, act.proc)
+        if new_fd is None:
+            return expected
+        reply, _ = self.call(act.proc, ("reopen", fd, new_fd, mode))
+        if reply[0] == "ok" and not expected.ok:
+            self.call(act.proc, ("close", new_fd))  # keep the real table equal to the model's
+        return self.observed(reply, new_fd)
+
+    def lowest_free(self, state: State, proc: int) -> int | None:
+        for number, entry in enumerate(state.procs[proc].fds):
+            if FdKind(int(entry.kind)) == FdKind.NONE:
+                return number
+        return None
+
+    def backing_call(self, act: Action, pre: State, expected: Observation, message: tuple[Any, ...]) -> Observation:
+        kind = self.fd_kind(pre, act.proc, act.arg("fd"))
+        if kind in (FdKind.CONTROL, FdKind.VIEW):
+            return expected  # the driver's file operations: emulated
+        reply, _ = self.call(act.proc, (message[0], self.model_fd(pre, act.proc, act.arg("fd")), *message[1:]))
+        return self.observed(reply)
+
+    def do_ftruncate(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        return self.backing_call(act, pre, expected, ("ftruncate", act.arg("size")))
+
+    def do_pwrite(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        return self.backing_call(act, pre, expected, ("pwrite", act.arg("offset"), act.arg("byte")))
+
+    def do_seal(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        return self.backing_call(act, pre, expected, ("seal", act.arg("seals")))
+
+    # ---- B's memory system calls on the view
+
+    def do_mmap(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        prot, flags = act.arg("prot"), act.arg("flags")
+        if prot & ~PERM_ALL or flags not in (mm.MAP_SHARED, mm.MAP_PRIVATE):
+            return expected  # bits the kernel would read as other requests (MAP_ANONYMOUS, MAP_FIXED)
+        addr = expected.value if expected.ok else int(pre.procs[act.proc].next_page) << self.config.page_shift
+        length = act.arg("length")
+        fd = self.model_fd(pre, act.proc, act.arg("fd"))
+        reply, _ = self.call(act.proc, ("mmap", fd, addr, length, prot, flags, act.arg("offset")))
+        if reply[0] != "ok":
+            return self.observed(reply)  # the kernel refused before any driver could
+        if not expected.ok:
+            self.call(act.proc, ("undo_mmap", addr, length))
+            return expected  # the design refuses what the kernel allows: the driver's mmap hook
+        vma = self.mappings(post, act.proc)
+        lo = addr >> self.config.page_shift
+        hi = next(m.hi for m in vma if m.lo == lo)
+        self.call(act.proc, ("mapped", vma, lo, hi))
+        return expected
+
+    def do_munmap(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if not expected.ok:
+            return expected
+        reply, _ = self.call(act.proc, ("munmap", self.mappings(post, act.proc), act.arg("addr"), act.arg("length")))
+        return self.observed(reply)
+
+    def do_mprotect(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if not expected.ok:
+            return expected
+        shift, size = self.config.page_shift, self.config.page_size
+        addr, length = act.arg("addr"), act.arg("length")
+        lo, hi = addr >> shift, (addr + length + size - 1) >> shift
+        reply, _ = self.call(act.proc, ("mprotect", self.mappings(post, act.proc), lo, hi))
+        return self.observed(reply)
+
+    def do_mseal(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if not expected.ok:
+            return expected
+        reply, _ = self.call(act.proc, ("mseal", self.mappings(post, act.proc), act.arg("addr"), act.arg("length")))
+        return self.observed(reply)
+
+    def do_access(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        addr, kind = act.arg("addr"), act.arg("kind")
+        if kind not in (PERM_R, PERM_W, PERM_X) or not MMAP_BASE <= addr < USER_VA_END:
+            # Not an access at all, or an address where the client's own memory (Python, the
+            # helper) may be: the model answers rather than a store landing on the harness.
+            return expected
+        reply, _ = self.call(act.proc, ("access", addr, kind, act.arg("byte")))
+        return self.observed(reply)
+
+    def do_fork(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if not expected.ok:
+            return expected
+        reply, fds = self.call(act.proc, ("fork",))
+        parent = self.processes[act.proc]
+        child = Process(expected.value, reply[1], socket.socket(fileno=fds[0]), direct=False,
+                        objects_sent=set(parent.objects_sent))
+        self.processes[expected.value] = child
+        return expected
+

@@ -1,0 +1,153 @@
+/* The memview linux backend's fault-catching helper: real loads and stores that survive a fault.
+ *
+ * A client process performs every access of a trace through mv_access: the load or store is a
+ * real instruction on the real mapping, and a SIGSEGV or SIGBUS it raises is caught by a
+ * SA_SIGINFO handler that records the signal, its si_code and the fault address and jumps back
+ * with siglongjmp. Python signal handlers cannot do this (they run after the faulting instruction
+ * would have to be restarted), and probes through pipes or process_vm_readv see EFAULT for both
+ * signals alike, so the verdict has to come from here.
+ *
+ * SA_NODEFER keeps the signal unblocked inside the handler, so siglongjmp need not restore the
+ * signal mask and sigsetjmp(…, 0) avoids a sigprocmask system call on every access. The armed flag
+ * is volatile sig_atomic_t: a fault while it is clear is not ours (a bug in the client itself),
+ * so the handler restores the default action and re-raises, and the client dies with the signal
+ * as it would have without the helper. The handlers are checked before each batch of accesses and
+ * installed again if something (pytest's faulthandler, Python's own signal module) replaced them.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef SYS_mseal
+#define SYS_mseal 462 /* x86-64 and the generic table, Linux 6.10 */
+#endif
+
+static sigjmp_buf mv_jump;
+static volatile sig_atomic_t mv_armed;
+static volatile int mv_signo, mv_code;
+static volatile uintptr_t mv_fault_addr;
+
+static void mv_handler(int signo, siginfo_t *info, void *context) {
+    (void)context;
+    if (!mv_armed) {
+        signal(signo, SIG_DFL);
+        raise(signo);
+        return;
+    }
+    mv_armed = 0;
+    mv_signo = signo;
+    mv_code = info->si_code;
+    mv_fault_addr = (uintptr_t)info->si_addr;
+    siglongjmp(mv_jump, 1);
+}
+
+/* 0 when our handler is in place for SIGSEGV and SIGBUS (installing it if needed), else -errno. */
+static int mv_ensure_handlers(void) {
+    static const int signals[2] = {SIGSEGV, SIGBUS};
+    for (int i = 0; i < 2; i++) {
+        struct sigaction current;
+        if (sigaction(signals[i], NULL, &current) != 0)
+            return -errno;
+        if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == mv_handler)
+            continue;
+        struct sigaction ours;
+        memset(&ours, 0, sizeof ours);
+        ours.sa_sigaction = mv_handler;
+        ours.sa_flags = SA_SIGINFO | SA_NODEFER;
+        sigemptyset(&ours.sa_mask);
+        if (sigaction(signals[i], &ours, NULL) != 0)
+            return -errno;
+    }
+    return 0;
+}
+
+/* One load (kind 1) or store (kind 2) of a byte. Returns 0 on success (the byte read in *value),
+ * 1 on a fault (signal, si_code and address filled in), or -errno if the handlers cannot be set. */
+static int mv_access(uintptr_t addr, int kind, uint8_t byte, uint8_t *value, int *signo, int *code,
+                     uintptr_t *fault_addr) {
+    int rc = mv_ensure_handlers();
+    if (rc != 0)
+        return rc;
+    if (sigsetjmp(mv_jump, 0) != 0) {
+        *signo = mv_signo;
+        *code = mv_code;
+        *fault_addr = mv_fault_addr;
+        return 1;
+    }
+    mv_armed = 1;
+    if (kind == 2) {
+        *(volatile uint8_t *)addr = byte;
+        *value = 0;
+    } else {
+        *value = *(volatile uint8_t *)addr;
+    }
+    mv_armed = 0;
+    return 0;
+}
+
+/* count loads at base, base + stride, ... (wrapping within span): the batch the benchmark times.
+ * Returns the number of loads that faulted. */
+static long mv_read_batch(uintptr_t base, size_t span, size_t stride, long count) {
+    long faults = 0;
+    size_t offset = 0;
+    uint8_t value;
+    int signo, code;
+    uintptr_t where;
+    for (long i = 0; i < count; i++) {
+        int rc = mv_access(base + offset, 1, 0, &value, &signo, &code, &where);
+        if (rc < 0)
+            return rc;
+        faults += rc;
+        offset += stride;
+        if (offset >= span)
+            offset = 0;
+    }
+    return faults;
+}
+
+/* The raw floor for the benchmark: the same loads with no fault catching at all. */
+static long mv_read_raw(uintptr_t base, size_t span, size_t stride, long count) {
+    long sum = 0;
+    size_t offset = 0;
+    for (long i = 0; i < count; i++) {
+        sum += *(volatile uint8_t *)(base + offset);
+        offset += stride;
+        if (offset >= span)
+            offset = 0;
+    }
+    return sum;
+}
+
+/* The memory system calls a client makes on its reservation, as numbers: the address on success
+ * or -errno (Python's mmap module cannot ask for MAP_FIXED or MAP_FIXED_NOREPLACE). */
+static long mv_mmap(uintptr_t addr, size_t length, int prot, int flags, int fd, uint64_t offset) {
+    void *got = mmap((void *)addr, length, prot, flags, fd, (off_t)offset);
+    return got == MAP_FAILED ? -errno : (long)got;
+}
+
+static long mv_munmap(uintptr_t addr, size_t length) {
+    return munmap((void *)addr, length) == 0 ? 0 : -errno;
+}
+
+static long mv_mprotect(uintptr_t addr, size_t length, int prot) {
+    return mprotect((void *)addr, length, prot) == 0 ? 0 : -errno;
+}
+
+static long mv_mseal(uintptr_t addr, size_t length) {
+    return syscall(SYS_mseal, addr, length, 0) == 0 ? 0 : -errno;
+}
+
+/* Orphaned descendants (a client's forked children whose parent died) are re-parented to the
+ * coordinator, so it can reap every process it caused and leave no zombie behind. */
+static int mv_become_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno;
+}
