@@ -34,6 +34,7 @@ MAP_FIXED_NOREPLACE = 0x100000
 F_ADD_SEALS = 1033
 MFD_ALLOW_SEALING = 2
 EPERM = 1
+CLOSED_FD = (1 << 31) - 1  # past any RLIMIT_NOFILE, so never open; Python refuses -1 in some calls
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ class Worker:
     view_ro: int  # the driver's inode, opened read-only and read-write, for the pages that fault
     view_rw: int
     fds: dict[int, int] = field(default_factory=dict)  # model fd -> real fd
-    objects: dict[int, int] = field(default_factory=dict)  # object slot -> real fd (read-write)
+    # object slot -> real fds (read-write, read-only). A shared mapping of a read-write fd counts as
+    # writable for F_SEAL_WRITE even without PROT_WRITE (VM_MAYWRITE), so ranges without W use the other.
+    objects: dict[int, tuple[int, int]] = field(default_factory=dict)
     mappings: list[Mapping] = field(default_factory=list)
     layout: Layout = field(default_factory=lambda: Layout(0, ()))
 
@@ -99,8 +102,8 @@ class Worker:
         return result
 
     def real(self, model_fd: int | None) -> int:
-        """The real fd for a model fd; -1 (certainly closed: the kernel says EBADF) when not open."""
-        return -1 if model_fd is None else self.fds.get(model_fd, -1)
+        """The real fd for a model fd; one that is certainly closed (the kernel says EBADF) when not open."""
+        return CLOSED_FD if model_fd is None else self.fds.get(model_fd, CLOSED_FD)
 
     # ---- fds handed over by the coordinator
 
@@ -108,8 +111,8 @@ class Worker:
         self.fds[model_fd] = fd
         return ("ok", model_fd), []
 
-    def do_object(self, slot: int, fd: int) -> tuple[tuple[Any, ...], list[int]]:
-        self.objects[slot] = fd
+    def do_object(self, slot: int, read_write: int, read_only: int) -> tuple[tuple[Any, ...], list[int]]:
+        self.objects[slot] = (read_write, read_only)
         return ("ok", 0), []
 
     def do_give(self, model_fd: int) -> tuple[tuple[Any, ...], list[int]]:
@@ -300,7 +303,9 @@ class Worker:
             prot = self.protection(mapping, what)
             if isinstance(what, Span):
                 view_page = (p_lo + mapping.delta) % WORD
-                fd, offset = self.objects[what.obj], self.layout.backing_page(what, view_page) * size
+                read_write, read_only = self.objects[what.obj]
+                fd = read_write if what.perms & PERM_W or not shared else read_only
+                offset = self.layout.backing_page(what, view_page) * size
             elif what == BEYOND or self.unconfigured_bus:
                 # An empty memfd: every access faults with SIGBUS/BUS_ADRERR.
                 fd, offset = (self.view_rw if shared and mapping.attrs & VMA_MAYWRITE else self.view_ro), 0
