@@ -29,7 +29,8 @@ from memview.backends.linux import native, wire
 from memview.backends.linux.layout import BEYOND, UNCONFIGURED, WORD, Layout, Span, pieces
 from memview.model.constants import PERM_ALL, PERM_R, PERM_W, PERM_X, VMA_MAYWRITE, VMA_PRIVATE, VMA_SEALED
 
-MAP_FIXED = 0x10  # not in Python's mmap module
+MAP_FIXED = 0x10  # these two are not in Python's mmap module
+MAP_NORESERVE = 0x4000
 MAP_FIXED_NOREPLACE = 0x100000
 F_ADD_SEALS = 1033
 MFD_ALLOW_SEALING = 2
@@ -221,6 +222,24 @@ class Worker:
                 return ("errno", -rc), []
         return ("ok", 0), []
 
+    def do_mprotect_probe(self, lo: int, hi: int, prot: int) -> tuple[tuple[Any, ...], list[int]]:
+        """Would the kernel allow mprotect(prot) over process pages [lo, hi)? Nothing changes either way."""
+        done: list[tuple[int, int, Mapping, Span | str]] = []
+        answer: tuple[Any, ...] = ("ok", 0)
+        for piece in self.targets(lo, hi):
+            p_lo, p_hi, mapping, what = piece
+            if what == UNCONFIGURED and not self.unconfigured_bus:
+                continue
+            asked = Mapping(mapping.lo, mapping.hi, mapping.delta, (mapping.attrs & ~PERM_ALL) | prot)
+            rc = native.mprotect(p_lo * self.page_size, (p_hi - p_lo) * self.page_size, self.protection(asked, what))
+            if rc < 0:
+                answer = ("errno", -rc)
+                break
+            done.append(piece)
+        for p_lo, p_hi, mapping, what in done:
+            native.mprotect(p_lo * self.page_size, (p_hi - p_lo) * self.page_size, self.protection(mapping, what))
+        return answer, []
+
     def do_mseal(self, mappings: list[Mapping], addr: int, length: int) -> tuple[tuple[Any, ...], list[int]]:
         rc = native.mseal(addr, length)
         if rc < 0:
@@ -311,7 +330,7 @@ class Worker:
                 fd, offset = (self.view_rw if shared and mapping.attrs & VMA_MAYWRITE else self.view_ro), 0
             else:
                 fd, offset, prot = -1, 0, 0  # PROT_NONE anonymous memory: SIGSEGV on every access
-                sharing = mm.MAP_PRIVATE | mm.MAP_ANONYMOUS | mm.MAP_NORESERVE
+                sharing = mm.MAP_PRIVATE | mm.MAP_ANONYMOUS | MAP_NORESERVE
             got = native.mmap(p_lo * size, (p_hi - p_lo) * size, prot, sharing | MAP_FIXED, fd, offset)
             if got == -EPERM and mapping.attrs & VMA_SEALED:
                 continue  # mseal forbids the replacement: the sealed pages keep what they had (docs/backends.md)
