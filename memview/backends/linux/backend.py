@@ -171,8 +171,7 @@ class LinuxBackend(Backend):
         except wire.ChannelTimeout:
             raise BackendFailure("hang", f"{where}: P{index} did not answer within {self.limit.seconds}s") from None
         except (wire.ChannelClosed, OSError):
-            ending = proc.describe_end()
-            kind = "crash" if "killed" in ending else "early-exit"
+            kind, ending = proc.describe_end()
             raise BackendFailure(kind, f"{where}: {ending}") from None
         if reply[0] == "error":
             for fd in got:

@@ -29,8 +29,8 @@ class Process:
     objects_sent: set[int] = field(default_factory=set)
     status: int | None = None  # the wait status, once reaped
 
-    def describe_end(self) -> str:
-        """How the process ended, as far as we can tell."""
+    def describe_end(self) -> tuple[str, str]:
+        """How the process ended, as far as we can tell: the failure kind (crash or early-exit) and a sentence."""
         if self.status is None and self.direct:
             try:
                 pid, status = os.waitpid(self.pid, 0)
@@ -40,10 +40,11 @@ class Process:
                 pass
         who = f"P{self.index} (pid {self.pid})"
         if self.status is None:
-            return f"{who} closed its channel: it exited or was killed"
+            # A forked child's status belongs to its parent, which is still alive.
+            return "crash", f"{who} closed its channel: it was killed or exited"
         if os.WIFSIGNALED(self.status):
-            return f"{who} was killed by {signal.Signals(os.WTERMSIG(self.status)).name}"
-        return f"{who} exited with status {os.WEXITSTATUS(self.status)}"
+            return "crash", f"{who} was killed by {signal.Signals(os.WTERMSIG(self.status)).name}"
+        return "early-exit", f"{who} exited with status {os.WEXITSTATUS(self.status)}"
 
 
 def fork_worker(index: int, body: Callable[[socket.socket], None], keep: tuple[int, ...]) -> Process:
