@@ -5,6 +5,7 @@ Imported as a plain module (`from linux_helpers import ...`), like scenario.py.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import tempfile
@@ -46,10 +47,8 @@ def children() -> set[int]:
 def open_fds() -> dict[int, str]:
     held: dict[int, str] = {}
     for name in os.listdir("/proc/self/fd"):
-        try:
+        with contextlib.suppress(OSError):  # the directory's own fd
             held[int(name)] = os.readlink(f"/proc/self/fd/{name}")
-        except OSError:
-            pass  # the directory's own fd
     return held
 
 

@@ -14,6 +14,7 @@ docs/backends.md lists what is real and what is emulated.
 
 from __future__ import annotations
 
+import contextlib
 import mmap as mm
 import os
 import shutil
@@ -118,10 +119,8 @@ class LinuxBackend(Backend):
 
     def stop(self) -> None:
         for proc in self.processes.values():
-            try:
+            with contextlib.suppress(wire.ChannelClosed, OSError):  # already gone: reap() sees to it
                 wire.send(proc.channel, ("exit",))
-            except (wire.ChannelClosed, OSError):
-                pass
         reap(list(self.processes.values()))
         self.processes.clear()
         for addr, length in self.pins.values():

@@ -61,7 +61,7 @@ def _find_built(directory: Path, name: str) -> Path | None:
 
 def _compile(directory: Path, name: str) -> Path:
     try:
-        import cffi
+        import cffi  # type: ignore[import-untyped]
     except ImportError:
         raise LinuxUnavailable("the linux backend needs cffi (pip install memview's dependencies)") from None
     from shutil import which

@@ -8,6 +8,7 @@ every process a trace caused is reaped at stop: none is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -59,10 +60,8 @@ def fork_worker(index: int, body: Callable[[socket.socket], None], keep: tuple[i
             keep_fds = {0, 1, 2, theirs.fileno(), *keep}
             for name in os.listdir("/proc/self/fd"):
                 if int(name) not in keep_fds:
-                    try:
+                    with contextlib.suppress(OSError):  # the directory's own fd, already gone
                         os.close(int(name))
-                    except OSError:
-                        pass  # the directory's own fd, already gone
             body(theirs)
         except BaseException:
             status = 70
@@ -86,10 +85,8 @@ def reap(processes: list[Process]) -> None:
     """Kill every process and wait for each: direct children first, then the re-parented ones."""
     for proc in processes:
         if proc.status is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         proc.channel.close()
     for proc in sorted(processes, key=lambda p: not p.direct):
         if proc.status is not None:
