@@ -8,18 +8,25 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from linux_helpers import holdings, require_linux_backend, trace_of
 
 from memview.backends.base import BackendFailure, StepLimit
 from memview.backends.linux import wire
 from memview.backends.linux.backend import LinuxBackend
+from memview.checker.alphabet import default_scope
 from memview.checker.fuzz import fuzz
+from memview.checker.strategies import actions
 from memview.model.config import Config
 from memview.model.constants import MMAP_BASE
 from memview.model.design import BUILTIN, SEED
+from memview.model.machine import Machine
 from memview.model.ops import Action, action
+from memview.model.state import State
 from memview.traces.conform import CONFORM, conform, judged_as
 from memview.traces.corpus import load_corpus
 
@@ -78,6 +85,26 @@ def test_a_revocation_reaches_a_forked_child_before_the_unmap_returns() -> None:
     verdict = conform("fork-revoke", trace, backend)
     assert verdict.status == CONFORM, verdict.report()
     assert [str(s.observation) for s in trace.steps[-2:]] == ["SIGBUS/BUS_ADRERR"] * 2
+
+
+def driver_state(state: State) -> State:
+    """What the emulated driver reads: the state less what only accesses change."""
+    procs = tuple(replace(p, pte=None, pte_page=None, cow=None, cow_data=None) for p in state.procs)
+    objs = tuple(replace(o, data=None) for o in state.objs)
+    return replace(state, procs=procs, objs=objs)
+
+
+@given(st.lists(actions(SEED), max_size=30))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+def test_an_access_changes_nothing_the_driver_reads(acts: list[Action]) -> None:
+    """Why the backend may skip the model for real accesses (LinuxBackend.real_access)."""
+    scope = default_scope(SEED)
+    machine = Machine(SEED, scope.config)
+    for act in [a for a, _ in scope.prefix] + acts:
+        before = machine.state
+        machine.run(act)
+        if act.name == "access":
+            assert driver_state(machine.state) == driver_state(before), act
 
 
 def started(acts: list[Action], config: Config | None = None) -> LinuxBackend:

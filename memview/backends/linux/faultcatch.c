@@ -70,13 +70,10 @@ static int mv_ensure_handlers(void) {
     return 0;
 }
 
-/* One load (kind 1) or store (kind 2) of a byte. Returns 0 on success (the byte read in *value),
- * 1 on a fault (signal, si_code and address filled in), or -errno if the handlers cannot be set. */
-static int mv_access(uintptr_t addr, int kind, uint8_t byte, uint8_t *value, int *signo, int *code,
-                     uintptr_t *fault_addr) {
-    int rc = mv_ensure_handlers();
-    if (rc != 0)
-        return rc;
+/* One load (kind 1) or store (kind 2) of a byte, the handlers assumed in place. Returns 0 on
+ * success (the byte read in *value) or 1 on a fault (signal, si_code and address filled in). */
+static inline int mv_access_armed(uintptr_t addr, int kind, uint8_t byte, uint8_t *value, int *signo, int *code,
+                                  uintptr_t *fault_addr) {
     if (sigsetjmp(mv_jump, 0) != 0) {
         *signo = mv_signo;
         *code = mv_code;
@@ -94,6 +91,16 @@ static int mv_access(uintptr_t addr, int kind, uint8_t byte, uint8_t *value, int
     return 0;
 }
 
+/* The same, first making sure the handlers are ours (Python code ran since the last access, and
+ * may have replaced them). -errno if they cannot be installed. */
+static int mv_access(uintptr_t addr, int kind, uint8_t byte, uint8_t *value, int *signo, int *code,
+                     uintptr_t *fault_addr) {
+    int rc = mv_ensure_handlers();
+    if (rc != 0)
+        return rc;
+    return mv_access_armed(addr, kind, byte, value, signo, code, fault_addr);
+}
+
 /* count loads at base, base + stride, ... (wrapping within span): the batch the benchmark times.
  * Returns the number of loads that faulted. */
 static long mv_read_batch(uintptr_t base, size_t span, size_t stride, long count) {
@@ -102,11 +109,11 @@ static long mv_read_batch(uintptr_t base, size_t span, size_t stride, long count
     uint8_t value;
     int signo, code;
     uintptr_t where;
+    int rc = mv_ensure_handlers(); /* once: no Python code runs inside the batch */
+    if (rc != 0)
+        return rc;
     for (long i = 0; i < count; i++) {
-        int rc = mv_access(base + offset, 1, 0, &value, &signo, &code, &where);
-        if (rc < 0)
-            return rc;
-        faults += rc;
+        faults += mv_access_armed(base + offset, 1, 0, &value, &signo, &code, &where);
         offset += stride;
         if (offset >= span)
             offset = 0;

@@ -28,12 +28,17 @@ class Fault:
     addr: int
 
 
+_out: Any = None  # the helper's out-parameters, allocated once per process
+
+
 def access(addr: int, kind: int, byte: int) -> int | Fault:
     """A real load (kind 1) or store (kind 2) of one byte: the byte read (0 for a store) or the fault."""
-    mod = helper()
-    ffi, lib = mod.ffi, mod.lib
-    value = ffi.new("uint8_t *")
-    signo, code, where = ffi.new("int *"), ffi.new("int *"), ffi.new("uintptr_t *")
+    global _out
+    lib = helper().lib
+    if _out is None:
+        ffi = helper().ffi
+        _out = (ffi.new("uint8_t *"), ffi.new("int *"), ffi.new("int *"), ffi.new("uintptr_t *"))
+    value, signo, code, where = _out
     rc = lib.mv_access(addr, kind, byte, value, signo, code, where)
     if rc < 0:
         raise OSError(-rc, "cannot install the fault handlers")
