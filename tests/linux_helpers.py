@@ -60,7 +60,8 @@ def memfds() -> int:
 
 
 def temp_dirs() -> list[str]:
-    return glob.glob(os.path.join(tempfile.gettempdir(), "memview-linux-*"))
+    """The linux backend's temporary directories that this process made."""
+    return glob.glob(os.path.join(tempfile.gettempdir(), f"memview-linux-{os.getpid()}-*"))
 
 
 def holdings() -> tuple[set[int], int, int, list[str]]:

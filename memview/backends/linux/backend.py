@@ -94,7 +94,7 @@ class LinuxBackend(Backend):
         self.ctx = Ctx(CONCRETE, design, config)
         self.shadow = Machine(design, config)
         self.step_index = 0
-        self.tmpdir = tempfile.mkdtemp(prefix="memview-linux-")
+        self.tmpdir = tempfile.mkdtemp(prefix=f"memview-linux-{os.getpid()}-")  # whose it is, for leak checks
         # The driver's inode: an empty memfd. A mapping of it faults with SIGBUS/BUS_ADRERR everywhere.
         inode = os.memfd_create("memview-view", os.MFD_CLOEXEC)
         try:
