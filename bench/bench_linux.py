@@ -5,12 +5,12 @@ Run: .venv/bin/python bench/bench_linux.py [ROUNDS]
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
-
-from report import report
 
 from memview.backends.base import StepLimit
 from memview.backends.linux.backend import LinuxBackend
@@ -127,25 +127,66 @@ def revocation(rounds: int) -> list[dict[str, Any]]:
     return rows
 
 
+def in_process(count: int) -> dict[str, Any]:
+    """One Python call into the helper per load, in this process: what a step's access costs at the
+    least, without the round trip to a client."""
+    import mmap as mm
+
+    from memview.backends.linux import native
+
+    region = mm.mmap(-1, VIEW_PAGES * P)
+    region.write(b"x" * len(region))
+    import ctypes
+
+    base = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    began = time.perf_counter()
+    for index in range(count):
+        native.access(base + (index * 64) % (VIEW_PAGES * P), 1, 0)
+    seconds = time.perf_counter() - began
+    return {"what": "loads, one Python call each, in process", "count": count, "checked_per_s": round(count / seconds),
+            "raw_per_s": "-", "ratio": "-"}
+
+
+def backend_alone(reads: int) -> dict[str, Any]:
+    """The backend performing the long trace with nothing judging it."""
+    trace = long_trace(reads)
+    backend = LinuxBackend()
+    backend.start(trace.design, trace.config)
+    began = time.perf_counter()
+    for step in trace.steps:
+        backend.perform(step.action, StepLimit())
+    seconds = time.perf_counter() - began
+    backend.stop()
+    return {"what": f"the same trace, not judged ({len(trace.steps)} steps)", "steps": len(trace.steps),
+            "seconds": round(seconds, 2), "steps_per_s": round(len(trace.steps) / seconds),
+            "ms_per_trace": round(1000 * seconds, 2)}
+
+
+def table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+    widths = [max(len(header), *(len(str(r[key])) for r in rows)) for key, header in columns]
+    print("  ".join(f"{header:<{w}}" for (_, header), w in zip(columns, widths, strict=True)))
+    for r in rows:
+        print("  ".join(f"{r[key]!s:<{w}}" if isinstance(r[key], str) else f"{r[key]!s:>{w}}"
+                        for (key, _), w in zip(columns, widths, strict=True)))
+    print()
+
+
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    access_rows = accesses(2_000_000)
-    replay_rows = replay(rounds, 5000)
+    access_rows = [*accesses(2_000_000), in_process(200_000)]
+    replay_rows = [*replay(rounds, 5000), backend_alone(5000)]
     revoke_rows = revocation(200)
-    print("checked accesses in one client (the helper) against the raw floor")
-    rows: list[dict[str, Any]] = []
-    for row in access_rows:
-        rows.append({"kind": "access", **row})
-    for row in replay_rows:
-        rows.append({"kind": "replay", **row})
-    for row in revoke_rows:
-        rows.append({"kind": "revocation", **row})
-    columns = sorted({key for row in rows for key in row}, key=lambda k: list(rows[0]).index(k)
-                     if k in rows[0] else 99)
-    for row in rows:
-        for key in columns:
-            row.setdefault(key, "")
-    report("linux", rows, [(key, key) for key in columns])
+    table(access_rows, [("what", "accesses"), ("count", "count"), ("checked_per_s", "checked/s"),
+                        ("raw_per_s", "unchecked/s"), ("ratio", "checked/unchecked")])
+    table(replay_rows, [("what", "replay on linux"), ("steps", "steps"), ("seconds", "seconds"),
+                        ("steps_per_s", "steps/s"), ("ms_per_trace", "ms/trace")])
+    table(revoke_rows, [("clients", "clients"), ("rounds", "UNMAP_FDs"), ("median_us", "median us"),
+                        ("p90_us", "p90 us")])
+    out = Path(__file__).parent / "results" / "linux.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps({"benchmark": "linux", "accesses": access_rows, "replay": replay_rows,
+                               "revocation": revoke_rows}, indent=2) + "\n")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

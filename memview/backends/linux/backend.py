@@ -171,9 +171,16 @@ class LinuxBackend(Backend):
     def call(self, index: int, message: tuple[Any, ...], fds: list[int] | tuple[int, ...] = ()
              ) -> tuple[tuple[Any, ...], list[int]]:
         """One request to process `index` and its answer; a silent, dead or failing process is a BackendFailure."""
+        try:
+            wire.send(self.processes[index].channel, message, fds)
+        except (wire.ChannelClosed, OSError) as exc:
+            raise self.failure(self.processes[index], exc) from None
+        return self.answer(index)
+
+    def answer(self, index: int) -> tuple[tuple[Any, ...], list[int]]:
+        """Process `index`'s answer to the request it was sent."""
         proc = self.processes[index]
         try:
-            wire.send(proc.channel, message, fds)
             reply, got = wire.receive(proc.channel, self.deadline)
         except (wire.ChannelTimeout, wire.ChannelClosed, OSError) as exc:
             raise self.failure(proc, exc) from None
@@ -212,12 +219,18 @@ class LinuxBackend(Backend):
         if not intervals:
             return
         self.update_pins(after)
-        for index in sorted(self.processes):
-            if not self.alive(post, index):
-                continue
+        told = [index for index in sorted(self.processes) if self.alive(post, index)]
+        for index in told:
             self.send_objects(index, after)
-            self.call(index, ("layout", after, intervals))
-        # A's call returns here, after every process acknowledged (vhost-user's IOTLB reply-ack).
+        # Every process replaces its pages at once; A's call returns only after the last
+        # acknowledgement (vhost-user's IOTLB invalidate with REPLY_ACK).
+        for index in told:
+            try:
+                wire.send(self.processes[index].channel, ("layout", after, intervals))
+            except (wire.ChannelClosed, OSError) as exc:
+                raise self.failure(self.processes[index], exc) from None
+        for index in told:
+            self.answer(index)
 
     def send_objects(self, index: int, layout: Layout) -> None:
         proc = self.processes[index]
