@@ -95,7 +95,7 @@ def driver_state(state: State) -> State:
 
 
 @given(st.lists(actions(SEED), max_size=30))
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_an_access_changes_nothing_the_driver_reads(acts: list[Action]) -> None:
     """Why the backend may skip the model for real accesses (LinuxBackend.real_access)."""
     scope = default_scope(SEED)
