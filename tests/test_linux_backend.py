@@ -87,6 +87,33 @@ def test_a_revocation_reaches_a_forked_child_before_the_unmap_returns() -> None:
     assert [str(s.observation) for s in trace.steps[-2:]] == ["SIGBUS/BUS_ADRERR"] * 2
 
 
+def test_exec_accesses_are_real_instruction_fetches() -> None:
+    """A fetch from a page without PROT_EXEC, from an unconfigured page, past the mapping, and two
+    that succeed (the bytes 0x00 and 0xc3 there execute, harmlessly, in a throwaway child)."""
+    acts = [action("view_open"), action("view_set_size", fd=0, size=4 * P), action("memfd_create", sealing=True),
+            action("ftruncate", fd=1, size=2 * P), action("pwrite", fd=1, offset=P, byte=0xC3),
+            action("view_map_fd", fd=0, src=1, fd_offset=0, size=P, mem_offset=0, perms="r-x"),
+            action("view_map_fd", fd=0, src=1, fd_offset=P, size=P, mem_offset=P, perms="r--"),
+            action("view_map_fd", fd=0, src=1, fd_offset=P, size=P, mem_offset=2 * P, perms="r-x"),
+            action("view_get_viewfd", fd=0, mode="rw"), action("send", fd=2, to=1),
+            action("mmap", proc=1, fd=0, length=4 * P, prot="r-x", flags="shared", offset=0)]
+    fetches = [action("access", proc=1, addr=MMAP_BASE + offset, kind="exec", byte=0)
+               for offset in (0, P, 2 * P, 3 * P, 8 * P)]
+    machine, backend = Machine(SEED, Config()), LinuxBackend()
+    backend.start(SEED, Config())
+    try:
+        for act in acts:
+            assert backend.perform(act, StepLimit()) == machine.run(act), act
+        seen = []
+        for act in fetches:
+            observed = backend.perform(act, StepLimit())
+            assert observed == machine.run(act) and backend.source == "cpu", act
+            seen.append(str(observed))
+    finally:
+        backend.stop()
+    assert seen == ["ok 0", "SIGSEGV/SEGV_ACCERR", "ok 195", "SIGBUS/BUS_ADRERR", "SIGSEGV/SEGV_MAPERR"]
+
+
 def driver_state(state: State) -> State:
     """What the emulated driver reads: the state less what only accesses change."""
     procs = tuple(replace(p, pte=None, pte_page=None, cow=None, cow_data=None) for p in state.procs)

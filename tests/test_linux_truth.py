@@ -12,6 +12,8 @@ from __future__ import annotations
 import fcntl
 import mmap as mm
 import os
+import signal
+import struct
 
 import pytest
 from linux_helpers import require_linux_backend, trace_of
@@ -172,3 +174,30 @@ def test_a_memfd_keeps_bytes_written_past_its_end_when_it_grows() -> None:
     verdict = conform("keeps-bytes", trace_of(SEED, acts), LinuxBackend())
     assert verdict.status == DIVERGE and verdict.step == len(acts) - 1
     assert (str(verdict.expected), str(verdict.observed)) == ("ok 0", "ok 7")
+
+
+def test_a_fetch_from_a_non_executable_page_that_is_not_present_is_a_read_fault_first() -> None:
+    """x86's access_error() tests VM_EXEC only for a present page: a fetch from a PROT_READ mapping
+    of an empty memfd raises the read's SIGBUS, where the model says SEGV_ACCERR (CHECK_ORDER)."""
+    acts = [action("view_open"), action("view_get_viewfd", fd=0, mode="ro"), action("send", fd=1, to=1),
+            mmap_b1("r--", length=P), action("access", proc=1, addr=MMAP_BASE, kind="exec", byte=0)]
+    machine = Machine(SEED, Config())
+    assert str([machine.run(act) for act in acts][-1]) == "SIGSEGV/SEGV_ACCERR"
+    memfd = os.memfd_create("truth")
+    report_read, report_write = os.pipe()
+    region = native.mmap(0, P, mm.PROT_READ, mm.MAP_SHARED, memfd, 0)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            native.fetch(region, report_write)
+        finally:
+            os._exit(70)
+    try:
+        os.close(report_write)
+        outcome, signo, code = struct.unpack("iii", os.read(report_read, 12))
+    finally:
+        os.waitpid(pid, 0)
+        os.close(report_read)
+        native.munmap(region, P)
+        os.close(memfd)
+    assert (outcome, signo, code) == (1, signal.SIGBUS, 2)  # the fetch faulted: SIGBUS/BUS_ADRERR

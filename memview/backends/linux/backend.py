@@ -54,6 +54,11 @@ CHECK_ORDER = {
     ("mmap", "EINVAL", "EBADF"),
     ("mmap", "ENOMEM", "EBADF"),
     ("mmap", "EOVERFLOW", "EBADF"),
+    # An instruction fetch from a page that is not present is handled as a read fault first on x86
+    # (access_error() tests VM_EXEC only once the page is present), so a fetch from a non-executable
+    # page that is unconfigured or past EOF raises the read's SIGBUS where the model checks the
+    # mapping's prot first (SEGV_ACCERR). Only an exec access can show this pair.
+    ("access", "SIGSEGV/SEGV_ACCERR", "SIGBUS/BUS_ADRERR"),
 }
 
 # The model's answers that come from a bound of its tables, not from a rule the kernel has.
@@ -436,15 +441,23 @@ class LinuxBackend(Backend):
         return self.observed(reply)
 
     def real_access(self, act: Action, state: State) -> bool:
-        """A load, store or fetch the CPU performs: not another kind (the model's EINVAL), by a live
+        """A load or store the CPU performs: not another kind (the model's EINVAL), by a live
         process, at an address where only view mappings can be. Outside [MMAP_BASE, USER_VA_END) the
         client's own memory (Python, the helper) may be, so the model answers there rather than a
         store landing on the harness."""
-        return (act.name == "access" and act.arg("kind") in (PERM_R, PERM_W, PERM_X)
-                and MMAP_BASE <= act.arg("addr") < USER_VA_END and self.alive(state, act.proc))
+        return (act.name == "access" and act.arg("kind") in (PERM_R, PERM_W)
+                and self.real_address(act.arg("addr")) and self.alive(state, act.proc))
+
+    def real_address(self, addr: int) -> bool:
+        return MMAP_BASE <= addr < USER_VA_END
 
     def do_access(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
-        return expected  # only what real_access leaves to the model gets here
+        """Instruction fetches (which keep the model's step for CHECK_ORDER), and what real_access
+        leaves to the model."""
+        if act.arg("kind") != PERM_X or not self.real_address(act.arg("addr")):
+            return expected
+        reply, _ = self.call(act.proc, ("access", act.arg("addr"), PERM_X, act.arg("byte")))
+        return self.observed(reply, source="cpu")
 
     def do_fork(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
         if not expected.ok:

@@ -34,6 +34,7 @@ long mv_munmap(uintptr_t addr, size_t length);
 long mv_mprotect(uintptr_t addr, size_t length, int prot);
 long mv_mseal(uintptr_t addr, size_t length);
 int mv_become_subreaper(void);
+int mv_fetch(uintptr_t target, int report_fd);
 """
 
 

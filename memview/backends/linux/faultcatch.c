@@ -163,3 +163,91 @@ static long mv_mseal(uintptr_t addr, size_t length) {
 static int mv_become_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno;
 }
+
+/* ---- a real instruction fetch, for exec accesses ----
+ *
+ * Run in a throwaway child forked for one exec access: it jumps to the target with the trap flag
+ * set and every general register zeroed, so the CPU fetches the target's instruction for real. A
+ * fetch the page tables refuse faults at the target before anything executes (SIGSEGV or SIGBUS
+ * with si_addr at the target); a fetch that succeeds executes that one instruction and traps after
+ * it (or faults in it). Before the jump the child has made every shared mapping PROT_NONE except
+ * the target page, which it made read-only, closed its fds but the report pipe, and entered
+ * seccomp's strict mode, so the one instruction can change nothing anyone else sees. The child
+ * reports {outcome, signal, si_code} on the pipe and exits with the exit system call (the only
+ * exit strict mode allows). */
+#include <linux/seccomp.h>
+#include <ucontext.h>
+
+static volatile uintptr_t mv_fetch_target;
+static volatile int mv_fetch_arrived;
+static int mv_fetch_report_fd;
+
+static void mv_fetch_report(int outcome, int signo, int code) {
+    int message[3] = {outcome, signo, code};
+    syscall(SYS_write, mv_fetch_report_fd, message, sizeof message);
+    syscall(SYS_exit, 0);
+}
+
+static void mv_fetch_handler(int signo, siginfo_t *info, void *context) {
+    ucontext_t *uc = context;
+    uintptr_t rip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    if (!mv_fetch_arrived) {
+        if (signo == SIGTRAP && rip == mv_fetch_target) {
+            mv_fetch_arrived = 1; /* at the target, nothing fetched yet: return and fetch it */
+            return;
+        }
+        if (signo == SIGTRAP)
+            return; /* single-stepping the jump's own instructions */
+        mv_fetch_report(2, signo, info->si_code); /* something went wrong before the jump */
+    }
+    if ((signo == SIGSEGV || signo == SIGBUS) && (uintptr_t)info->si_addr == mv_fetch_target)
+        mv_fetch_report(1, signo, info->si_code); /* the fetch itself faulted */
+    mv_fetch_report(0, signo, 0); /* the instruction was fetched (and executed, or faulted in executing) */
+}
+
+static int mv_fetch(uintptr_t target, int report_fd) {
+    static char alternate[1 << 16];
+    stack_t stack = {.ss_sp = alternate, .ss_size = sizeof alternate, .ss_flags = 0};
+    if (sigaltstack(&stack, NULL) != 0)
+        return -errno;
+    static const int signals[] = {SIGSEGV, SIGBUS, SIGTRAP, SIGILL, SIGFPE, SIGSYS};
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_sigaction = mv_fetch_handler;
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+        sigemptyset(&action.sa_mask);
+        if (sigaction(signals[i], &action, NULL) != 0)
+            return -errno;
+    }
+    mv_fetch_target = target;
+    mv_fetch_report_fd = report_fd;
+    mv_fetch_arrived = 0;
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) != 0)
+        return -errno;
+    __asm__ volatile(
+        "pushfq\n\t"
+        "orq $0x100, (%%rsp)\n\t"
+        "popfq\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "xorl %%ebx, %%ebx\n\t"
+        "xorl %%ecx, %%ecx\n\t"
+        "xorl %%edx, %%edx\n\t"
+        "xorl %%esi, %%esi\n\t"
+        "xorl %%edi, %%edi\n\t"
+        "xorl %%ebp, %%ebp\n\t"
+        "xorl %%r8d, %%r8d\n\t"
+        "xorl %%r9d, %%r9d\n\t"
+        "xorl %%r10d, %%r10d\n\t"
+        "xorl %%r11d, %%r11d\n\t"
+        "xorl %%r12d, %%r12d\n\t"
+        "xorl %%r13d, %%r13d\n\t"
+        "xorl %%r14d, %%r14d\n\t"
+        "xorl %%r15d, %%r15d\n\t"
+        "xorl %%esp, %%esp\n\t"
+        "jmp *mv_fetch_target(%%rip)\n\t"
+        :
+        :
+        : "memory");
+    return 0; /* not reached */
+}

@@ -78,3 +78,9 @@ def become_subreaper() -> None:
     rc = int(helper().lib.mv_become_subreaper())
     if rc < 0:
         raise OSError(-rc, "prctl(PR_SET_CHILD_SUBREAPER)")
+
+
+def fetch(target: int, report_fd: int) -> int:
+    """In a throwaway child only: a real instruction fetch at target (faultcatch.c, mv_fetch).
+    Reports on report_fd and exits; returns -errno only when it could not get as far as the jump."""
+    return int(helper().lib.mv_fetch(target, report_fd))

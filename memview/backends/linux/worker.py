@@ -16,10 +16,14 @@ gets is the design's combination of the mapping's prot and the range's perms.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import mmap as mm
 import os
+import select
+import signal
 import socket
+import struct
 import time
 import traceback
 from collections.abc import Callable
@@ -36,6 +40,7 @@ MAP_FIXED_NOREPLACE = 0x100000
 F_ADD_SEALS = 1033
 MFD_ALLOW_SEALING = 2
 EPERM = 1
+FETCH_TIMEOUT = 5.0  # seconds; the fetch child traps after one instruction, so this is never reached
 CLOSED_FD = (1 << 31) - 1  # past any RLIMIT_NOFILE, so never open; Python refuses -1 in some calls
 
 
@@ -261,10 +266,11 @@ class Worker:
         return ("ok", 0), []
 
     def do_access(self, addr: int, kind: int, byte: int) -> tuple[tuple[Any, ...], list[int]]:
-        if kind == PERM_X and self.executable(addr) is False:
-            # The instruction fetch is judged by the mapping's flags (see docs/backends.md): a page
-            # without PROT_EXEC faults as the CPU would, before reading anything.
-            return ("signal", 11, 2), []
+        if kind == PERM_X:
+            fetched = self.fetch(addr)
+            if fetched[0] != "ok":
+                return fetched, []
+            # The fetch succeeded: the observation is the byte there, as for a read.
         got = native.access(addr, PERM_W if kind == PERM_W else PERM_R, byte)
         if isinstance(got, native.Fault):
             if got.addr != addr:
@@ -353,15 +359,55 @@ class Worker:
                 return ("error", f"MAP_FIXED over pages {p_lo:#x}-{p_hi:#x} failed: {os.strerror(-got)}")
         return ("ok", 0)
 
-    def executable(self, addr: int) -> bool | None:
-        """Whether the page at addr is mapped with PROT_EXEC; None where nothing is mapped."""
+    def fetch(self, addr: int) -> tuple[Any, ...]:
+        """A real instruction fetch at addr, in a child forked for it (faultcatch.c, mv_fetch): the
+        fault it raised, or ("ok",) when the CPU fetched the instruction."""
+        report_read, report_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                self.isolate(addr, report_write)
+                native.fetch(addr, report_write)
+            finally:
+                os._exit(70)
+        os.close(report_write)
+        try:
+            ready, _, _ = select.select([report_read], [], [], FETCH_TIMEOUT)
+            data = os.read(report_read, 12) if ready else b""
+        finally:
+            os.close(report_read)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)  # it has exited already, unless it hangs
+            os.waitpid(pid, 0)
+        if len(data) != 12:
+            return ("error", f"the instruction fetch at {addr:#x} reported nothing")
+        outcome, signo, code = struct.unpack("iii", data)
+        if outcome == 1:
+            return ("signal", signo, code)
+        if outcome == 0:
+            return ("ok",)
+        return ("error", f"the instruction fetch at {addr:#x} failed before the jump (signal {signo})")
+
+    def isolate(self, addr: int, keep_fd: int) -> None:
+        """In the fetch's child: nothing the one executed instruction could do may reach shared
+        memory or an fd. Every shared mapping becomes PROT_NONE but the target page, made read-only
+        (its PROT_EXEC, which the fetch tests, kept); every fd but the report pipe is closed."""
+        page = addr - addr % mm.PAGESIZE
         with open("/proc/self/maps") as maps:
-            for line in maps:
-                span, perms = line.split()[:2]
-                start, end = (int(part, 16) for part in span.split("-"))
-                if start <= addr < end:
-                    return "x" in perms
-        return None
+            lines = maps.read().splitlines()
+        for line in lines:
+            span, perms = line.split()[:2]
+            if perms[3] != "s":
+                continue
+            start, end = (int(part, 16) for part in span.split("-"))
+            native.mprotect(start, end - start, 0)
+            if start <= page < end:
+                native.mprotect(page, mm.PAGESIZE, (mm.PROT_READ if perms[0] == "r" else 0)
+                                | (mm.PROT_EXEC if perms[2] == "x" else 0))
+        for name in os.listdir("/proc/self/fd"):
+            if int(name) not in (keep_fd,):
+                with contextlib.suppress(OSError):
+                    os.close(int(name))
 
 
 __all__ = ["PERM_R", "Mapping", "Worker"]
