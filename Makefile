@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 		echo "make: installing Debian's python3-venv (python3 -m venv needs it)" && \
 		apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@# The linux backend's C helper (cffi); without a compiler this says so in one line and set-up goes on.
+	-$(BIN)/python -m memview.backends.linux.build
 	touch $@
 
 # The main job: check every property of the built-in seed design.

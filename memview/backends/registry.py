@@ -9,7 +9,7 @@ from memview.backends.base import Backend
 from memview.backends.model import ModelBackend
 from memview.errors import InputError
 
-NAMES = ("model", "model:DESIGN", "exec:COMMAND")
+NAMES = ("model", "model:DESIGN", "exec:COMMAND", "linux")
 
 
 def open_backend(spec: str, place: str = "--backend") -> Backend:
@@ -19,6 +19,10 @@ def open_backend(spec: str, place: str = "--backend") -> Backend:
         from memview.model.design import load_design
 
         return ModelBackend(pinned=load_design(spec[len("model:"):]))
+    if spec == "linux":
+        from memview.backends.linux import open_linux
+
+        return open_linux(place)
     if spec.startswith("exec:"):
         try:
             argv = shlex.split(spec[len("exec:"):])

@@ -1,0 +1,471 @@
+"""The linux backend: the memory view built in user space from real memfds, files and processes.
+
+No kernel driver exists, so the coordinator (this object, in memview's process) plays the driver:
+it keeps the view's layout as the model's state says after each step (the driver's ioctls are
+emulated by the model: it is the design being implemented) and makes every process's page tables
+match it for real. Everything with a kernel counterpart is the kernel's: backing objects are real
+memfds and sparse files; A's writes, truncations and seals are real system calls; B's mmap goes to
+the kernel first (its checks come before a driver's mmap hook, as in Linux) and is then refused
+if the design refuses it; accesses are real loads and stores caught by the C helper; faults are
+the CPU's. Bounds of the model's tables (EMFILE at `fds`, ENFILE at `objects`, ENOMEM at `vmas`,
+EAGAIN at `fork_slots`) are enforced from the model, as docs/protocol.md §5.4 asks of any backend.
+docs/backends.md lists what is real and what is emulated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap as mm
+import os
+import shutil
+import socket
+import tempfile
+import time
+from typing import Any
+
+from memview.backends.base import Backend, BackendFailure, StepLimit
+from memview.backends.linux import native, wire
+from memview.backends.linux.build import LinuxUnavailable
+from memview.backends.linux.layout import Layout, changed, layout_of
+from memview.backends.linux.processes import Process, ensure_subreaper, fork_worker, reap
+from memview.backends.linux.worker import Mapping, Worker
+from memview.model.concrete import CONCRETE
+from memview.model.config import Config
+from memview.model.constants import MMAP_BASE, PERM_ALL, PERM_R, PERM_W, PERM_X, SEALS_ALL, USER_VA_END, FdKind
+from memview.model.context import Ctx
+from memview.model.design import FAULT_SIGNALS, Design
+from memview.model.machine import Machine
+from memview.model.observation import Observation
+from memview.model.ops import Action
+from memview.model.rules_access import combined
+from memview.model.state import State
+
+# Where several checks fail at once the model and Linux pick different errnos, as docs/semantics.md
+# §6 item 7 records (e.g. F_ADD_SEALS: Linux checks FMODE_WRITE, EPERM, before sealability,
+# EINVAL). When the kernel answers the other errno of such a pair, the model's answer stands; every
+# other disagreement shows. (operation, the model's errno, the kernel's errno)
+CHECK_ORDER = {
+    ("seal", "EINVAL", "EPERM"),
+    # ftruncate(2) and pwrite(2) refuse a negative length or offset before they look up the fd
+    # (do_sys_ftruncate, ksys_pwrite64); the model checks EBADF first.
+    ("ftruncate", "EBADF", "EINVAL"),
+    ("pwrite", "EBADF", "EINVAL"),
+    # mmap(2) looks the fd up (EBADF) before it checks the length and the file range (§6 item 7).
+    ("mmap", "EINVAL", "EBADF"),
+    ("mmap", "ENOMEM", "EBADF"),
+    ("mmap", "EOVERFLOW", "EBADF"),
+    # An instruction fetch from a page that is not present is handled as a read fault first on x86
+    # (access_error() tests VM_EXEC only once the page is present), so a fetch from a non-executable
+    # page that is unconfigured or past EOF raises the read's SIGBUS where the model checks the
+    # mapping's prot first (SEGV_ACCERR). Only an exec access can show this pair.
+    ("access", "SIGSEGV/SEGV_ACCERR", "SIGBUS/BUS_ADRERR"),
+}
+
+# The model's answers that come from a bound of its tables, not from a rule the kernel has.
+BOUND_ERRNOS = {"ENFILE", "EMFILE", "EAGAIN", "ESRCH"}
+
+
+class LinuxBackend(Backend):
+    name = "linux"
+
+    def __init__(self) -> None:
+        self.processes: dict[int, Process] = {}
+        self.shadow: Machine | None = None
+        self.objects: dict[int, int] = {}  # object slot -> the coordinator's read-write fd
+        self.pins: dict[tuple[int, int, int, int], tuple[int, int]] = {}  # writable span -> (addr, length)
+        self.view_fds: tuple[int, int] | None = None
+        self.tmpdir: str | None = None
+        self.step_index = 0
+        self.action: Action | None = None
+        self.files_made = 0
+        # Who gave the last observation: "kernel" (a system call's result), "cpu" (a real access:
+        # its byte or its fault) or "model" (the emulated driver, a bound, or what the kernel is not
+        # asked). The truth-to-Linux tests read it to know an answer really came from Linux.
+        self.source = "model"
+
+    # ---- set-up and tear-down
+
+    def start(self, design: Design, config: Config) -> None:
+        self.stop()
+        if config.page_size % mm.PAGESIZE:
+            raise BackendFailure("refused", f"the linux backend needs a page size that is a multiple of the "
+                                 f"machine's {mm.PAGESIZE} bytes (the trace has {config.page_size})")
+        try:
+            native.helper()
+            ensure_subreaper()
+        except LinuxUnavailable as exc:
+            raise BackendFailure("refused", str(exc)) from None
+        self.design, self.config = design, config
+        self.ctx = Ctx(CONCRETE, design, config)
+        self.shadow = Machine(design, config)
+        self.step_index = 0
+        self.tmpdir = tempfile.mkdtemp(prefix=f"memview-linux-{os.getpid()}-")  # whose it is, for leak checks
+        # The driver's inode: an empty memfd. A mapping of it faults with SIGBUS/BUS_ADRERR everywhere.
+        inode = os.memfd_create("memview-view", os.MFD_CLOEXEC)
+        try:
+            self.view_fds = (os.open(f"/proc/self/fd/{inode}", os.O_RDONLY | os.O_CLOEXEC),
+                             os.open(f"/proc/self/fd/{inode}", os.O_RDWR | os.O_CLOEXEC))
+        finally:
+            os.close(inode)
+        signo, _code = FAULT_SIGNALS["unconfigured", design["unconfigured"]]
+        unconfigured_bus = signo == 7
+        ctx = self.ctx
+
+        def combine(prot: int, perms: int) -> int:
+            return int(combined(ctx, prot, perms))
+
+        view_ro, view_rw = self.view_fds
+
+        def body(channel: socket.socket) -> None:
+            Worker(channel, config.page_size, combine, unconfigured_bus, view_ro, view_rw).run()
+
+        for index in range(config.clients + 1):
+            self.processes[index] = fork_worker(index, body, keep=self.view_fds)
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            with contextlib.suppress(wire.ChannelClosed, OSError):  # already gone: reap() sees to it
+                wire.send(proc.channel, ("exit",))
+        reap(list(self.processes.values()))
+        self.processes.clear()
+        for addr, length in self.pins.values():
+            native.munmap(addr, length)
+        self.pins.clear()
+        for fd in [*self.objects.values(), *(self.view_fds or ())]:
+            os.close(fd)
+        self.objects.clear()
+        self.view_fds = None
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+        self.shadow = None
+
+    # ---- one step
+
+    def perform(self, act: Action, limit: StepLimit) -> Observation:
+        if self.shadow is None:
+            raise BackendFailure("refused", "the linux backend was not started")
+        self.action, self.deadline = act, time.monotonic() + limit.seconds
+        self.limit = limit
+        pre = self.shadow.state
+        if self.real_access(act, pre):
+            # An access changes only what the driver never reads (cached translations, private
+            # copies, backing bytes: tests/test_linux_backend.py checks it), so the driver's state
+            # skips it and the answer is the CPU's alone.
+            try:
+                reply, _ = self.call(act.proc, ("access", act.arg("addr"), act.arg("kind"), act.arg("byte")))
+                return self.observed(reply, source="cpu")
+            finally:
+                self.step_index += 1
+        post, obs = self.shadow.transition(pre, act)
+        self.shadow.state = post
+        expected = Observation.of(obs)
+        self.source = "model"
+        try:
+            self.sync_layout(pre, post)
+            if act.proc not in self.processes or expected.name in BOUND_ERRNOS:
+                return expected
+            handler = getattr(self, f"do_{act.name}")
+            observed: Observation = handler(act, pre, post, expected)
+            if (act.name, expected.name, observed.name) in CHECK_ORDER:
+                return self.from_model(expected)
+            return observed
+        finally:
+            self.step_index += 1
+
+    def call(self, index: int, message: tuple[Any, ...], fds: list[int] | tuple[int, ...] = ()
+             ) -> tuple[tuple[Any, ...], list[int]]:
+        """One request to process `index` and its answer; a silent, dead or failing process is a BackendFailure."""
+        try:
+            wire.send(self.processes[index].channel, message, fds)
+        except (wire.ChannelClosed, OSError) as exc:
+            raise self.failure(self.processes[index], exc) from None
+        return self.answer(index)
+
+    def answer(self, index: int) -> tuple[tuple[Any, ...], list[int]]:
+        """Process `index`'s answer to the request it was sent."""
+        proc = self.processes[index]
+        try:
+            reply, got = wire.receive(proc.channel, self.deadline)
+        except (wire.ChannelTimeout, wire.ChannelClosed, OSError) as exc:
+            raise self.failure(proc, exc) from None
+        if reply[0] == "error":
+            for fd in got:
+                os.close(fd)
+            raise BackendFailure("internal", f"step {self.step_index} ({self.action}): P{index}: {reply[1]}")
+        return reply, got
+
+    def failure(self, proc: Process, exc: Exception) -> BackendFailure:
+        where = f"step {self.step_index} ({self.action})"
+        if isinstance(exc, wire.ChannelTimeout):
+            return BackendFailure("hang", f"{where}: P{proc.index} did not answer within {self.limit.seconds}s")
+        kind, ending = proc.describe_end()
+        return BackendFailure(kind, f"{where}: {ending}")
+
+    def from_model(self, expected: Observation) -> Observation:
+        self.source = "model"
+        return expected
+
+    def observed(self, reply: tuple[Any, ...], ok_value: int | None = None, source: str = "kernel") -> Observation:
+        """A process's answer as an observation; a success shows the model's handle (fd, address, process)."""
+        self.source = source
+        if reply[0] == "ok":
+            return Observation("ok", reply[1] if ok_value is None else ok_value)
+        if reply[0] == "errno":
+            return Observation("errno", reply[1])
+        return Observation("signal", reply[1], reply[2])
+
+    # ---- the view's layout: the emulated driver's state, made real in every process
+
+    def sync_layout(self, pre: State, post: State) -> None:
+        shift = self.config.page_shift
+        before, after = layout_of(pre, shift), layout_of(post, shift)
+        intervals = changed(before, after)
+        if not intervals:
+            return
+        self.update_pins(after)
+        told = [index for index in sorted(self.processes) if self.alive(post, index)]
+        for index in told:
+            self.send_objects(index, after)
+        # Every process replaces its pages at once; A's call returns only after the last
+        # acknowledgement (vhost-user's IOTLB invalidate with REPLY_ACK).
+        for index in told:
+            try:
+                wire.send(self.processes[index].channel, ("layout", after, intervals))
+            except (wire.ChannelClosed, OSError) as exc:
+                raise self.failure(self.processes[index], exc) from None
+        for index in told:
+            self.answer(index)
+
+    def send_objects(self, index: int, layout: Layout) -> None:
+        proc = self.processes[index]
+        for span in layout.spans:
+            if span.obj not in proc.objects_sent and span.obj in self.objects:
+                read_write = self.objects[span.obj]
+                read_only = os.open(f"/proc/self/fd/{read_write}", os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    self.call(index, ("object", span.obj), [read_write, read_only])
+                finally:
+                    os.close(read_only)
+                proc.objects_sent.add(span.obj)
+
+    def update_pins(self, layout: Layout) -> None:
+        """Hold a writable shared mapping of each writable range's object while the range exists.
+
+        A driver would hold the memfd's writable-mapping count for a writable range whether or not a
+        client mapped it (docs/semantics.md §4.15); this real mapping makes the kernel's own
+        F_SEAL_WRITE check (mapping_deny_writable: EBUSY) see it."""
+        wanted = {(s.obj, s.lo, s.delta, s.perms): s for s in layout.spans if s.perms & PERM_W}
+        for key in [k for k in self.pins if k not in wanted]:
+            native.munmap(*self.pins.pop(key))
+        size = self.config.page_size
+        for key, span in wanted.items():
+            if key in self.pins or span.obj not in self.objects:
+                continue
+            offset = layout.backing_page(span, span.lo) * size
+            got = native.mmap(0, size, PERM_R | PERM_W, mm.MAP_SHARED, self.objects[span.obj], offset)
+            if got >= 0:
+                self.pins[key] = (got, size)
+
+    # ---- helpers over the model's state
+
+    def alive(self, state: State, index: int) -> bool:
+        return index < len(state.procs) and bool(state.procs[index].alive) and index in self.processes
+
+    def fd_kind(self, state: State, proc: int, fd: int) -> FdKind:
+        fds = state.procs[proc].fds
+        return FdKind(int(fds[fd].kind)) if fd < len(fds) else FdKind.NONE
+
+    def mappings(self, state: State, proc: int) -> list[Mapping]:
+        return [Mapping(int(v.lo), int(v.hi), int(v.delta), int(v.attrs)) for v in state.procs[proc].vmas if v.used]
+
+    def model_fd(self, state: State, proc: int, fd: int) -> int | None:
+        """The fd if it is open in the model (else None: the process uses a certainly closed fd)."""
+        return fd if self.fd_kind(state, proc, fd) != FdKind.NONE else None
+
+    # ---- A's driver ioctls: emulated (the model is the driver); only their fds are real
+
+    def do_view_open(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if expected.ok:
+            self.install_view_fd(act.proc, expected.value, os.O_RDWR)
+        return expected
+
+    def do_view_get_viewfd(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if expected.ok:
+            mode = int(post.procs[act.proc].fds[expected.value].mode)
+            self.install_view_fd(act.proc, expected.value, os.O_RDWR if mode & PERM_W else os.O_RDONLY)
+        return expected
+
+    def install_view_fd(self, proc: int, model_fd: int, flags: int) -> None:
+        assert self.view_fds is not None
+        fd = os.open(f"/proc/self/fd/{self.view_fds[1]}", flags | os.O_CLOEXEC)
+        try:
+            self.call(proc, ("install", model_fd), [fd])
+        finally:
+            os.close(fd)
+
+    def do_view_set_size(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        return expected
+
+    do_view_map_fd = do_view_unmap_fd = do_ioctl = do_view_set_size
+
+    # ---- fds: real transfers and real closes
+
+    def do_send(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if not expected.ok:
+            return expected
+        _reply, fds = self.call(act.proc, ("give", act.arg("fd")))
+        try:
+            self.call(act.arg("to"), ("install", expected.value), fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return expected
+
+    def do_close(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        reply, _ = self.call(act.proc, ("close", self.model_fd(pre, act.proc, act.arg("fd"))))
+        return self.observed(reply)
+
+    # ---- backing objects: the kernel answers
+
+    def do_memfd_create(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        return self.create(act, post, expected, ("memfd_create", expected.value, bool(act.arg("sealing"))))
+
+    def do_file_create(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        assert self.tmpdir is not None
+        self.files_made += 1
+        path = os.path.join(self.tmpdir, f"backing-{self.files_made}")
+        return self.create(act, post, expected, ("file_create", expected.value, path))
+
+    def create(self, act: Action, post: State, expected: Observation, message: tuple[Any, ...]) -> Observation:
+        if not expected.ok:
+            return expected  # an argument the model refuses before any system call
+        reply, fds = self.call(act.proc, message)
+        if reply[0] == "ok" and fds:
+            slot = int(post.procs[act.proc].fds[expected.value].obj)
+            self.objects[slot] = fds[0]
+        return self.observed(reply, expected.value if reply[0] == "ok" else None)
+
+    def do_reopen(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        fd, mode = act.arg("fd"), act.arg("mode")
+        if self.fd_kind(pre, act.proc, fd) != FdKind.BACKING or mode not in (PERM_R, PERM_R | PERM_W):
+            return expected  # the driver's own fds, and modes no open(2) flag spells
+        new_fd = expected.value if expected.ok else self.lowest_free(pre, act.proc)
+        if new_fd is None:
+            return expected
+        reply, _ = self.call(act.proc, ("reopen", fd, new_fd, mode))
+        if reply[0] == "ok" and not expected.ok:
+            self.call(act.proc, ("close", new_fd))  # keep the real table equal to the model's
+        return self.observed(reply, new_fd)
+
+    def lowest_free(self, state: State, proc: int) -> int | None:
+        for number, entry in enumerate(state.procs[proc].fds):
+            if FdKind(int(entry.kind)) == FdKind.NONE:
+                return number
+        return None
+
+    def backing_call(self, act: Action, pre: State, expected: Observation, message: tuple[Any, ...]) -> Observation:
+        kind = self.fd_kind(pre, act.proc, act.arg("fd"))
+        if kind in (FdKind.CONTROL, FdKind.VIEW):
+            return expected  # the driver's file operations: emulated
+        reply, _ = self.call(act.proc, (message[0], self.model_fd(pre, act.proc, act.arg("fd")), *message[1:]))
+        return self.observed(reply)
+
+    def do_ftruncate(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        return self.backing_call(act, pre, expected, ("ftruncate", act.arg("size")))
+
+    def do_pwrite(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        return self.backing_call(act, pre, expected, ("pwrite", act.arg("offset"), act.arg("byte")))
+
+    def do_seal(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if act.arg("seals") & ~SEALS_ALL:
+            # Known disagreement 1 (docs/backends.md): Linux 6.3+ knows F_SEAL_EXEC (0x20), which on an
+            # executable memfd implies the write seals; the model has no such seal and says EINVAL.
+            return expected
+        return self.backing_call(act, pre, expected, ("seal", act.arg("seals")))
+
+    # ---- B's memory system calls on the view
+
+    def do_mmap(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        prot, flags = act.arg("prot"), act.arg("flags")
+        if prot & ~PERM_ALL or flags not in (mm.MAP_SHARED, mm.MAP_PRIVATE):
+            return expected  # bits the kernel would read as other requests (MAP_ANONYMOUS, MAP_FIXED)
+        if self.fd_kind(pre, act.proc, act.arg("fd")) in (FdKind.CONTROL, FdKind.BACKING):
+            # The model maps only the view (ENODEV otherwise, the driver's answer for its control fd);
+            # a real memfd would map, so the kernel is not asked about what the model leaves out.
+            return self.from_model(expected)
+        addr = expected.value if expected.ok else int(pre.procs[act.proc].next_page) << self.config.page_shift
+        length = act.arg("length")
+        fd = self.model_fd(pre, act.proc, act.arg("fd"))
+        reply, _ = self.call(act.proc, ("mmap", fd, addr, length, prot, flags, act.arg("offset")))
+        if reply[0] != "ok":
+            return self.observed(reply)  # the kernel refused before any driver could
+        if not expected.ok:
+            self.call(act.proc, ("undo_mmap", addr, length))
+            return expected  # the design refuses what the kernel allows: the driver's mmap hook
+        vma = self.mappings(post, act.proc)
+        lo = addr >> self.config.page_shift
+        hi = next(m.hi for m in vma if m.lo == lo)
+        self.call(act.proc, ("mapped", vma, lo, hi))
+        return expected
+
+    def do_munmap(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if expected.name == "EPERM":
+            # mseal's refusal is the kernel's (mseal.rst): ask it; a sealed mapping stays as it is.
+            reply, _ = self.call(act.proc, ("munmap", self.mappings(pre, act.proc), act.arg("addr"),
+                                            act.arg("length")))
+            return self.observed(reply) if reply[0] == "errno" else self.from_model(expected)
+        if not expected.ok:
+            return expected
+        reply, _ = self.call(act.proc, ("munmap", self.mappings(post, act.proc), act.arg("addr"), act.arg("length")))
+        return self.observed(reply)
+
+    def do_mprotect(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        shift, size = self.config.page_shift, self.config.page_size
+        addr, length = act.arg("addr"), act.arg("length")
+        lo, hi = addr >> shift, (addr + length + size - 1) >> shift
+        if expected.name in ("EACCES", "EPERM") and not act.arg("prot") & ~PERM_ALL:
+            # The kernel's own refusals (no VM_MAYWRITE for +W, a sealed mapping) come before a
+            # driver's mprotect hook: try the real call, then put every page back as it was.
+            reply, _ = self.call(act.proc, ("mprotect_probe", lo, hi, act.arg("prot")))
+            return self.observed(reply) if reply[0] == "errno" else self.from_model(expected)
+        if not expected.ok:
+            return expected
+        reply, _ = self.call(act.proc, ("mprotect", self.mappings(post, act.proc), lo, hi))
+        return self.observed(reply)
+
+    def do_mseal(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if not expected.ok:
+            return expected
+        reply, _ = self.call(act.proc, ("mseal", self.mappings(post, act.proc), act.arg("addr"), act.arg("length")))
+        return self.observed(reply)
+
+    def real_access(self, act: Action, state: State) -> bool:
+        """A load or store the CPU performs: not another kind (the model's EINVAL), by a live
+        process, at an address where only view mappings can be. Outside [MMAP_BASE, USER_VA_END) the
+        client's own memory (Python, the helper) may be, so the model answers there rather than a
+        store landing on the harness."""
+        return (act.name == "access" and act.arg("kind") in (PERM_R, PERM_W)
+                and self.real_address(act.arg("addr")) and self.alive(state, act.proc))
+
+    def real_address(self, addr: int) -> bool:
+        return MMAP_BASE <= addr < USER_VA_END
+
+    def do_access(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        """Instruction fetches (which keep the model's step for CHECK_ORDER), and what real_access
+        leaves to the model."""
+        if act.arg("kind") != PERM_X or not self.real_address(act.arg("addr")):
+            return expected
+        reply, _ = self.call(act.proc, ("access", act.arg("addr"), PERM_X, act.arg("byte")))
+        return self.observed(reply, source="cpu")
+
+    def do_fork(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        if not expected.ok:
+            return expected
+        reply, fds = self.call(act.proc, ("fork",))
+        parent = self.processes[act.proc]
+        child = Process(expected.value, reply[1], socket.socket(fileno=fds[0]), direct=False,
+                        objects_sent=set(parent.objects_sent))
+        self.processes[expected.value] = child
+        return expected
+
