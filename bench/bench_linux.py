@@ -12,16 +12,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_replay import long_trace  # the same access-heavy trace as the model's replay benchmark
+
 from memview.backends.base import StepLimit
 from memview.backends.linux.backend import LinuxBackend
 from memview.model.config import Config
 from memview.model.constants import MMAP_BASE
 from memview.model.design import SEED
-from memview.model.machine import Machine
 from memview.model.ops import Action, action
 from memview.traces.conform import conform
-from memview.traces.corpus import load_corpus, seed_scenario
-from memview.traces.trace import Step, Trace
+from memview.traces.corpus import load_corpus
 
 P = 4096
 VIEW_PAGES = 64
@@ -70,15 +70,6 @@ def accesses(count: int) -> list[dict[str, Any]]:
     finally:
         backend.stop()
     return rows
-
-
-def long_trace(reads: int) -> Trace:
-    scenario = seed_scenario()
-    machine = Machine(scenario.design, scenario.config)
-    steps = [Step(s.action, machine.run(s.action), s.label) for s in scenario.steps]
-    read = action("access", proc=1, addr=MMAP_BASE + 4 * (1 << 30), kind="read", byte=0)
-    steps += [Step(read, machine.run(read)) for _ in range(reads)]
-    return Trace(scenario.design, scenario.config, steps)
 
 
 def replay(rounds: int, reads: int) -> list[dict[str, Any]]:
