@@ -20,7 +20,10 @@ from memview.backends.base import BackendFailure, StepLimit
 from memview.backends.linux import wire
 from memview.backends.linux.backend import LinuxBackend
 from memview.checker.alphabet import default_scope
+from memview.checker.bmc import bmc
+from memview.checker.check import Report, finish_counterexamples
 from memview.checker.fuzz import fuzz
+from memview.checker.reproduce import REPRODUCED, reproduce
 from memview.checker.strategies import actions
 from memview.model.config import Config
 from memview.model.constants import MMAP_BASE
@@ -28,6 +31,7 @@ from memview.model.design import BUILTIN, SEED
 from memview.model.machine import Machine
 from memview.model.ops import Action, action
 from memview.model.state import State
+from memview.properties.catalogue import select_properties
 from memview.traces.conform import CONFORM, conform, judged_as
 from memview.traces.corpus import load_corpus, seed_scenario
 
@@ -268,3 +272,14 @@ def test_the_seed_scenario_at_literal_sizes_holds_for_real_without_allocating_it
     assert all(s.st_blocks * 512 <= 64 << 10 for s in sizes.values()), [s.st_blocks for s in sizes.values()]
     # A Python interpreter is about 40 MiB resident; the 16 GiB view adds only the pages touched.
     assert resident_kib < 128 << 10, f"client RSS {resident_kib} KiB for a 16 GiB view"
+
+
+def test_a_bmc_counterexample_reproduces_on_real_processes() -> None:
+    """Found symbolically, reproduced for real: the ORed-permissions bug's bmc trace, replayed on
+    the linux backend of that design, shows the forbidden access succeeding on real memory."""
+    design = SEED.with_choices("or", {"perm-combine": "or"})
+    props = select_properties(["AND"])
+    [result] = bmc(design, default_scope(design, 2), props, 2)
+    finish_counterexamples(Report(design, [result]), props, None)
+    reproduction = reproduce(result, "linux")
+    assert reproduction.status == REPRODUCED, reproduction.detail
