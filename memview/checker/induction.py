@@ -62,6 +62,25 @@ def _status(result: z3.CheckSatResult, solver: z3.Solver) -> str:
     return str(result)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """How much work z3 may spend on one query. The resource limit is what normally stops it: it
+    counts z3's own steps, so a query gets the same answer on a busy machine as on an idle one,
+    where a wall-clock timeout would drop a lemma only when the machine is loaded. The timeout
+    is a backstop. The slowest query of the seed proof (mprotect under mappings-wf) takes about
+    106 million units, 25 s on the project's machine (docs/performance.md)."""
+
+    rlimit: int = 300_000_000
+    timeout_ms: int = 600_000
+
+    def apply(self, solver: z3.Solver) -> None:
+        solver.set("rlimit", self.rlimit)
+        solver.set("timeout", self.timeout_ms)
+
+
+DEFAULT_BUDGET = Budget()
+
+
 @dataclass
 class _OpcodeQuery:
     """One opcode's step by one process from an arbitrary state: each lemma as a hypothesis over
@@ -71,12 +90,12 @@ class _OpcodeQuery:
     shape: z3.BoolRef
     hypotheses: dict[str, z3.BoolRef]
     goals: dict[str, z3.BoolRef]
-    timeout_ms: int
+    budget: Budget
     incremental: z3.Solver = field(init=False)
 
     def __post_init__(self) -> None:
         self.incremental = z3.Solver()
-        self.incremental.set("timeout", self.timeout_ms)
+        self.budget.apply(self.incremental)
         self.incremental.add(self.shape)
         # Lemma ids name both a hypothesis (before the step) and a goal (broken after it): the
         # literals must be distinct, or assuming a lemma would also assume it broken.
@@ -93,7 +112,7 @@ class _OpcodeQuery:
 
 
 def _opcode_query(ctx: Ctx, code: int, proc: int, lemmas: tuple[Lemma, ...], properties: list[Property],
-                  timeout_ms: int) -> _OpcodeQuery:
+                  budget: Budget) -> _OpcodeQuery:
     log = KeyLog()
     pre = arbitrary_state(ctx.config, "pre", log)
     free = symbolic_op(f"op{code}.{proc}")
@@ -108,7 +127,7 @@ def _opcode_query(ctx: Ctx, code: int, proc: int, lemmas: tuple[Lemma, ...], pro
     for lemma in lemmas:
         keys = [*log.keys(lemma.keyed), witness[lemma.keyed]]
         hypotheses[lemma.id] = z3.And(*(lemma.predicate(ctx, pre, key) for key in keys))
-    return _OpcodeQuery(op, shape, hypotheses, goals, timeout_ms)
+    return _OpcodeQuery(op, shape, hypotheses, goals, budget)
 
 
 def _describe(query: _OpcodeQuery, solver: z3.Solver) -> str:
@@ -127,7 +146,7 @@ class OpcodeJob:
     assumed: tuple[str, ...]  # lemma ids taken as hypotheses
     lemma_goals: tuple[str, ...]  # lemma ids whose preservation is checked
     property_ids: tuple[str, ...]
-    timeout_ms: int
+    budget: Budget
 
 
 def check_opcode(job: OpcodeJob) -> dict[str, str]:
@@ -138,7 +157,7 @@ def check_opcode(job: OpcodeJob) -> dict[str, str]:
     properties = [BY_ID[i] for i in job.property_ids]
     outcome = {goal: "" for goal in (*job.lemma_goals, *job.property_ids)}
     for proc in range(job.config.processes):
-        query = _opcode_query(ctx, job.code, proc, lemmas, properties, job.timeout_ms)
+        query = _opcode_query(ctx, job.code, proc, lemmas, properties, job.budget)
         for goal, reason in _goal_reasons(job).items():
             if outcome[goal]:
                 continue
@@ -156,7 +175,7 @@ def _goal_reasons(job: OpcodeJob) -> dict[str, str]:
     return reasons
 
 
-def prove(design: Design, config: Config, properties: list[Property], timeout_ms: int = 60_000,
+def prove(design: Design, config: Config, properties: list[Property], budget: Budget = DEFAULT_BUDGET,
           lemmas: tuple[Lemma, ...] = LEMMAS, executor: Executor | None = None,
           progress: Callable[[str], None] | None = None) -> Induction:
     """Houdini in rounds: every opcode checks every goal under the lemmas still believed; lemmas
@@ -171,7 +190,7 @@ def prove(design: Design, config: Config, properties: list[Property], timeout_ms
     key = z3.Const("key", WORD_SORT)
     for lemma in lemmas:
         solver = z3.Solver()
-        solver.set("timeout", timeout_ms)
+        budget.apply(solver)
         solver.add(z3.Not(lemma.predicate(ctx, init, key)))
         result = solver.check()
         if result != z3.unsat:
@@ -182,7 +201,7 @@ def prove(design: Design, config: Config, properties: list[Property], timeout_ms
     rounds = 0
     while True:
         believed = tuple(i for i, v in verdicts.items() if v.proved)
-        jobs = [OpcodeJob(design, config, spec.code, believed, believed, step_props, timeout_ms) for spec in OPS]
+        jobs = [OpcodeJob(design, config, spec.code, believed, believed, step_props, budget) for spec in OPS]
         rounds += 1
         outcomes = []
         for done, outcome in enumerate(executor.map(check_opcode, jobs) if executor else map(check_opcode, jobs), 1):
