@@ -282,8 +282,21 @@ def mseal(v: str) -> tuple[object, ...]:
             s.run("mprotect", B1, addr=BASE, length=P, prot="r"))
 
 
+def delivery(v: str) -> tuple[object, ...]:
+    """§4.17: A passes its raw memfd; B1 maps page 2 of it (no range shows it), raises the mapping
+    to rwx and writes; A's UNMAP_FD of view page 0 then leaves that mapping as it was."""
+    s = standard({"delivery": v}, mapped=1)
+    sent = s.run("send", fd=MEMFD, to=B1)
+    mapped = s.run("mmap", B1, fd=1, length=P, prot="r", flags="shared", offset=2 * P)
+    protected = s.run("mprotect", B1, addr=BASE, length=P, prot="rwx")
+    written = s.write(B1, BASE, 0x66)
+    unmapped = s.run("view_unmap_fd", fd=CTL, mem_offset=0, size=P)
+    private = s.run("mmap", B1, fd=1, length=P, prot="r", flags="private", offset=0)
+    return sent, mapped, protected, written, unmapped, s.read(B1, BASE), s.data(0, 2 * P), private
+
+
 def revocation(v: str) -> tuple[object, ...]:
-    """§4.17 (broken): cached translations of B1 and of its forked child after UNMAP_FD."""
+    """§4.18 (broken): cached translations of B1 and of its forked child after UNMAP_FD."""
     s = standard({"revocation": v})
     assert s.map_fd(MEMFD, 0, 1) == OK
     assert s.mmap(B1) == OK_BASE
@@ -296,7 +309,7 @@ def revocation(v: str) -> tuple[object, ...]:
 
 
 def shrink_zap(v: str) -> tuple[object, ...]:
-    """§4.20 (broken): a cached translation beyond a smaller view size, once the view grows back
+    """§4.21 (broken): a cached translation beyond a smaller view size, once the view grows back
     (until then the size check faults first)."""
     s = standard({"shrink-zap": v})
     assert s.map_fd(MEMFD, 0, 3) == OK
@@ -309,7 +322,7 @@ def shrink_zap(v: str) -> tuple[object, ...]:
 
 
 def view_fd_ioctl(v: str) -> tuple[object, ...]:
-    """§4.21 (broken): B1 maps, resizes and unmaps through the view fd A gave it."""
+    """§4.22 (broken): B1 maps, resizes and unmaps through the view fd A gave it."""
     s = standard({"view-fd-ioctl": v})
     mapped = s.run("view_map_fd", B1, fd=BFD, src=BFD, fd_offset=0, size=P, mem_offset=0, perms="rw")
     sized = s.run("view_set_size", B1, fd=BFD, size=2 * P)
@@ -318,7 +331,7 @@ def view_fd_ioctl(v: str) -> tuple[object, ...]:
 
 
 def perm_combine(v: str) -> tuple[object, ...]:
-    """§4.18 (broken): prot r over a rw range, prot w over an r range."""
+    """§4.19 (broken): prot r over a rw range, prot w over an r range."""
     s = standard({"perm-combine": v})
     assert s.map_fd(MEMFD, 0, 1, perms="rw") == OK
     assert s.map_fd(MEMFD, 1, 1, perms="r") == OK
@@ -329,7 +342,7 @@ def perm_combine(v: str) -> tuple[object, ...]:
 
 
 def translation(v: str) -> tuple[object, ...]:
-    """§4.19 (broken): fd_offset 2P at mem_offset 0, and fd_offset 0 at mem_offset 3P."""
+    """§4.20 (broken): fd_offset 2P at mem_offset 0, and fd_offset 0 at mem_offset 3P."""
     s = standard({"translation": v})
     assert s.map_fd(MEMFD, 0, 1, perms="r", fd_page=2) == OK
     assert s.map_fd(MEMFD, 3, 1, perms="r", fd_page=0) == OK
@@ -423,6 +436,10 @@ SCENARIOS: list[Scenario] = [
     Scenario("mseal", mseal, {
         "refuse": ("EPERM", "ok 0", SIGBUS, SIGBUS, "ok 0", "ENOMEM"),
         "allow": ("ok 0", "ok 0", ok_byte(0), SIGBUS, "EPERM", "EPERM"),
+    }),
+    Scenario("delivery", delivery, {
+        "view-fd": ("EINVAL", "EBADF", "ENOMEM", MAPERR, "ok 0", MAPERR, 0x13, "EBADF"),
+        "raw-fds": ("ok 1", OK_BASE, "ok 0", "ok 0", "ok 0", "ok 102", 0x66, "EINVAL"),
     }),
     Scenario("revocation", revocation, {
         "zap": (SIGBUS, SIGBUS, 0x11, False, 1, SIGBUS),

@@ -57,7 +57,9 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096, clients
     """The scope every engine uses by default; more clients (idle until an operation involves them)
     are for measuring how the symbolic engines scale with the number of processes."""
     p = page_size
-    config = Config(page_size=p, ranges=2, objects=2, fds=5, clients=clients, fork_slots=1, vmas=3)
+    raw_fds = design.is_("delivery", "raw-fds")
+    # Today's practice (delivery=raw-fds) adds B's two raw mappings of the backing fds to the set-up.
+    config = Config(page_size=p, ranges=2, objects=2, fds=5, clients=clients, fork_slots=1, vmas=5 if raw_fds else 3)
     needs_sealed_memfd = design.is_("truncation", "require-seal")
     # fds of A after the prefix: 0 control, 1 ram (memfd, sealable), 2 a read-write view fd (sent
     # to B1 as its fd 0), 3 the file read-only, 4 a read-only view fd (B1's fd 1).
@@ -91,6 +93,17 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096, clients
         (action("mmap", proc=1, fd=0, length=p, prot="rw", flags="shared", offset=0), ""),
         (action("mmap", proc=1, fd=0, length=p, prot="r", flags="shared", offset=p), ""),
     ]
+    raw_pages: tuple[int, ...] = ()
+    if raw_fds:
+        # Today's practice: A passes its raw fds (ram and the read-only file: B1's fds 2 and 3) and
+        # B1 maps each range's backing page itself, with the protection A granted there.
+        prefix += [
+            (action("send", fd=1, to=1), ""),
+            (action("send", fd=3, to=1), ""),
+            (action("mmap", proc=1, fd=2, length=p, prot="rw", flags="shared", offset=p), ""),
+            (action("mmap", proc=1, fd=3, length=p, prot="r", flags="shared", offset=0), ""),
+        ]
+        raw_pages = (MMAP_BASE + 4 * p, MMAP_BASE + 6 * p, MMAP_BASE + 8 * p)
     rw_page, r_page, private_page = MMAP_BASE, MMAP_BASE + 2 * p, MMAP_BASE + 4 * p
     alphabet: list[Action] = []
     for src, perms_set in ((1, ("r", "rw", "rwx")), (3, ("r", "rw"))):
@@ -117,7 +130,8 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096, clients
         action("close", fd=0),
     ]
     child = clients + 1  # the first fork slot: B1's child once B1 forks
-    for proc, addresses in ((1, (rw_page, r_page, private_page)), (child, (rw_page, r_page))):
+    b1_pages = tuple(dict.fromkeys((rw_page, r_page, private_page, *raw_pages)))
+    for proc, addresses in ((1, b1_pages), (child, (rw_page, r_page))):
         for addr in addresses:
             for kind in ("read", "write", "exec"):
                 alphabet.append(action("access", proc=proc, addr=addr, kind=kind, byte=2))
@@ -140,7 +154,21 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096, clients
         action("ftruncate", proc=1, fd=0, size=p),
         action("seal", proc=1, fd=0, seals=["write"]),
     ]
+    if raw_fds:
+        alphabet += [
+            # What B can do with raw fds: map the object anywhere (here, ram's page 0, which no range
+            # shows), and raise its protection to whatever the fd allows.
+            action("send", fd=1, to=1),
+            action("mmap", proc=1, fd=2, length=p, prot="rw", flags="shared", offset=0),
+            action("mmap", proc=1, fd=3, length=p, prot="rw", flags="shared", offset=0),
+            action("mprotect", proc=1, addr=raw_pages[0], length=p, prot="rwx"),
+            action("mprotect", proc=1, addr=raw_pages[1], length=p, prot="rw"),
+            action("munmap", proc=1, addr=raw_pages[0], length=p),
+            action("close", proc=1, fd=2),
+        ]
     others = f", {clients - 1} more idle client(s)" if clients > 1 else ""
     summary = (f"a {VIEW_PAGES}-page view of {p}-byte pages over a memfd and a read-only file, one client "
                f"with a read-write and a read-only view fd and one mapping per view page{others}, one fork slot")
+    if raw_fds:
+        summary += "; B1 also holds the raw fds and maps each range's backing page itself"
     return Scope(config, tuple(prefix), tuple(alphabet), depth, summary)

@@ -93,6 +93,10 @@ class MapFlag(IntEnum):
 VMA_MAYWRITE = 0x10  # the view fd was opened for writing (VM_MAYWRITE in Linux)
 VMA_PRIVATE = 0x20
 VMA_SEALED = 0x40
+# A mapping of a raw backing fd (design delivery=raw-fds only): its object slot sits at OBJ_SHIFT
+# and its delta is backing page - process page, not view page - process page.
+VMA_RAW = 0x80
+OBJ_SHIFT = 16  # where a cached translation, and a raw mapping's attributes, keep an object slot
 
 # Bits of a cached translation (the model's PTE): valid, then the range's permissions.
 PTE_VALID = 0x100

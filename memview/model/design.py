@@ -154,6 +154,19 @@ DECISIONS: tuple[Decision, ...] = (
         {"refuse": "EPERM", "allow": "allowed; sealed pages can no longer be revoked (REVOKE must fail)"},
         "mseal(2): sealed mappings refuse munmap, mprotect and MAP_FIXED replacement",
     ),
+    Decision(
+        "delivery",
+        "What A hands B: a view fd, or (today's practice) the raw backing fds and the layout.",
+        {
+            "view-fd": "a view fd, which B can only mmap and close; only view fds can be sent",
+            "raw-fds": "A may also send its raw backing fds (vhost-user's SET_MEM_TABLE): B maps them itself, "
+                       "MAP_SHARED, at any offset and with any prot the fd allows, and keeps those mappings "
+                       "whatever A's layout later says",
+        },
+        "seed: 'When process A passes shared memory file descriptors to process B there is no way for process "
+        "A to revoke access or change page protection bits after passing the fd'; vhost-user "
+        "VHOST_USER_SET_MEM_TABLE",
+    ),
     # Deliberately wrong semantics: the engines must find these.
     Decision(
         "revocation",
@@ -265,10 +278,13 @@ BUILTIN: dict[str, Design] = {
     ),
     "fuse-like": SEED.with_choices("fuse-like", {"overlap": "replace", "sizing": "inode"}),
 }
+BUILTIN["fdpass"] = SEED.with_choices("fdpass", {"delivery": "raw-fds"})
 BUILTIN["strict"] = Design("strict", BUILTIN["strict"].choices,
                            "Refuse early: exact unmaps, EACCES at mprotect, no shrink under ranges.")
 BUILTIN["fuse-like"] = Design("fuse-like", BUILTIN["fuse-like"].choices,
                               "Atomic replace as FUSE_SETUPMAPPING; sized by ftruncate on an inode.")
+BUILTIN["fdpass"] = Design("fdpass", BUILTIN["fdpass"].choices,
+                           "Today's practice: A passes its raw backing fds and B maps them itself (vhost-user).")
 
 
 def load_design(spec: str) -> Design:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from memview.model.algebra import Algebra, Bit, Word, any_bits, pick
-from memview.model.constants import PERM_R, PERM_X, PTE_VALID, VMA_PRIVATE, FdKind
+from memview.model.algebra import Algebra, Bit, Word, any_bits, merge, pick
+from memview.model.constants import OBJ_SHIFT, PERM_R, PERM_X, PTE_VALID, VMA_PRIVATE, VMA_RAW, FdKind
 from memview.model.context import Ctx
 from memview.model.slots import find
 from memview.model.state import (
@@ -85,14 +85,15 @@ def backing_page(ctx: Ctx, rng: Range, view_page: Word) -> Word:
 class Place:
     """Where an access at a process address lands, by the current layout."""
 
-    mapped: Bit  # a mapping of the view covers the address
+    mapped: Bit  # a mapping covers the address
     vma: Vma
     view_page: Word
     view_byte: Word
-    configured: Bit  # a range of the layout covers the view page
-    rng: Range
+    configured: Bit  # a range of the layout covers the view page (for a raw mapping: the backing page)
+    rng: Range  # that range (for a raw mapping: the object, and every covering range's permissions)
     backing_byte: Word  # in the range's object, by the seed's translation (fd_offset + ...)
     private_copy: Bit  # the process has a private copy of this view page
+    raw: Bit  # the mapping is of a raw backing fd (delivery=raw-fds), not of the view
 
 
 def place_of(ctx: Ctx, state: State, proc: Proc, addr: Word) -> Place:
@@ -105,7 +106,49 @@ def place_of(ctx: Ctx, state: State, proc: Proc, addr: Word) -> Place:
     backing_byte = alg.add(ctx.byte_of(alg.add(view_page, rng.delta)), ctx.in_page(addr))
     private_copy = alg.and_(any_bits(alg, vma.attrs, alg.word(VMA_PRIVATE)),
                             alg.eq(alg.select(proc.cow, view_page), alg.word(1)))
-    return Place(mapped, vma, view_page, view_byte, configured, rng, backing_byte, private_copy)
+    view_place = Place(mapped, vma, view_page, view_byte, configured, rng, backing_byte, private_copy, alg.bit(False))
+    if not ctx.design.is_("delivery", "raw-fds"):
+        return view_place
+    raw = alg.and_(mapped, any_bits(alg, vma.attrs, alg.word(VMA_RAW)))
+    if not alg.symbolic and not raw:
+        return view_place
+    raw_place = place_in_object(ctx, state, vma, page, addr, mapped)
+    return merge(alg, raw, raw_place, view_place)
+
+
+def place_in_object(ctx: Ctx, state: State, vma: Vma, page: Word, addr: Word, mapped: Bit) -> Place:
+    """A raw mapping's place: its backing page, judged by the ranges that map that page of its
+    object (what A granted there, if anything), whichever view pages they sit at."""
+    alg = ctx.alg
+    obj = alg.lshr(vma.attrs, OBJ_SHIFT)
+    backing = alg.add(page, vma.delta)
+    covering = [alg.and_(r.used, alg.eq(r.obj, obj), range_covers_backing(ctx, r, backing)) for r in state.view.ranges]
+    configured = alg.or_(*covering)
+    perms = alg.word(0)
+    delta = alg.word(0)
+    for hit, r in reversed(list(zip(covering, state.view.ranges, strict=True))):
+        perms = alg.bor(perms, alg.ite(hit, r.perms, alg.word(0)))
+        delta = alg.ite(hit, r.delta, delta)
+    # The view page the first covering range shows this backing page at: what A's revocations name.
+    view_page = backing if ctx.design.is_("translation", "mem-offset") else alg.sub(backing, delta)
+    z = alg.word(0)
+    rng = Range(configured, z, z, obj, delta, perms)
+    backing_byte = alg.add(ctx.byte_of(backing), ctx.in_page(addr))
+    view_byte = alg.add(ctx.byte_of(view_page), ctx.in_page(addr))
+    return Place(mapped, vma, view_page, view_byte, configured, rng, backing_byte, alg.bit(False), alg.bit(True))
+
+
+def range_covers_backing(ctx: Ctx, rng: Range, backing_page: Word) -> Bit:
+    """The range maps this page of its object to some view page, under the design's translation."""
+    alg = ctx.alg
+    if ctx.design.is_("translation", "mem-offset"):
+        return alg.and_(alg.ule(rng.lo, backing_page), alg.ult(backing_page, rng.hi))
+    offset = alg.sub(backing_page, rng.delta)
+    return alg.and_(alg.ule(rng.lo, offset), alg.ult(offset, rng.hi))
+
+
+def is_raw(ctx: Ctx, vma: Vma) -> Bit:
+    return any_bits(ctx.alg, vma.attrs, ctx.alg.word(VMA_RAW))
 
 
 def pte_valid(ctx: Ctx, proc: Proc, view_page: Word) -> Bit:

@@ -8,7 +8,7 @@ on one function.
 from __future__ import annotations
 
 from memview.model.algebra import Word, any_bits, merge, overlap, replace, umax, umin
-from memview.model.constants import VMA_SEALED
+from memview.model.constants import VMA_RAW, VMA_SEALED
 from memview.model.context import Ctx
 from memview.model.state import Proc, State
 
@@ -31,7 +31,9 @@ def _zap(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
     if ctx.design.is_("mseal", "allow"):
         # A sealed mapping cannot be replaced (mseal(2)), so its pages keep what they had.
         for vma in proc.vmas:
-            sealed = alg.and_(vma.used, any_bits(alg, vma.attrs, alg.word(VMA_SEALED)))
+            # A raw mapping's pages are not view pages (delivery=raw-fds): nothing of the view to keep.
+            sealed = alg.and_(vma.used, any_bits(alg, vma.attrs, alg.word(VMA_SEALED)),
+                              alg.not_(any_bits(alg, vma.attrs, alg.word(VMA_RAW))))
             view_lo = alg.add(vma.lo, vma.delta)
             view_hi = alg.add(vma.hi, vma.delta)
             keep_lo, keep_hi = umax(alg, lo, view_lo), umin(alg, hi, view_hi)

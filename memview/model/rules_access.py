@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from memview.model.algebra import Bit, Word, cond, has_bits, merge
 from memview.model.constants import (
+    OBJ_SHIFT,
     PERM_ALL,
     PERM_R,
     PERM_W,
@@ -28,8 +29,6 @@ from memview.model.queries import backing_page, obj_at, place_of, proc_at
 from memview.model.rules_backing import with_obj
 from memview.model.rules_process import with_proc
 from memview.model.state import Obs, State
-
-OBJ_SHIFT = 16  # where a cached translation keeps its object slot
 
 
 def cached_translation(ctx: Ctx, perms: Word, obj_index: Word) -> Word:
@@ -60,6 +59,14 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     pte = alg.select(proc.pte, vpage)
     cached = has_bits(alg, pte, alg.word(PTE_VALID))
     perms = alg.ite(cached, alg.band(pte, alg.word(PERM_ALL)), place.rng.perms)
+    through_view = alg.bit(True)
+    raw_fds = ctx.design.is_("delivery", "raw-fds")
+    if raw_fds:
+        # A raw backing fd's mapping is the kernel's alone: no driver fault handler, no cached
+        # translation of the view; the mapping's prot and the object's size decide (mmap(2)).
+        through_view = alg.not_(place.raw)
+        cached = alg.and_(cached, through_view)
+        perms = alg.ite(place.raw, alg.word(PERM_ALL), perms)
     obj_index = alg.ite(cached, alg.lshr(pte, OBJ_SHIFT), place.rng.obj)
     bpage = alg.ite(cached, alg.select(proc.pte_page, vpage), backing_page(ctx, place.rng, vpage))
     bbyte = alg.add(ctx.byte_of(bpage), ctx.in_page(addr))
@@ -68,7 +75,11 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     valid_kind = alg.or_(*(alg.eq(kind, alg.word(k)) for k in (PERM_R, PERM_W, PERM_X)))
     vma_denied = alg.not_(has_bits(alg, prot, kind))
     if ctx.design.is_("perm-combine", "or"):
-        vma_denied = alg.not_(allowed)
+        vma_denied = alg.ite(through_view, alg.not_(allowed), vma_denied) if raw_fds else alg.not_(allowed)
+    beyond_view = alg.not_(alg.ult(vpage, ctx.page(state.view.size)))
+    unconfigured = alg.and_(alg.not_(cached), alg.not_(place.configured))
+    if raw_fds:
+        beyond_view, unconfigured = alg.and_(through_view, beyond_view), alg.and_(through_view, unconfigured)
 
     def sig(signo: Signal, code: int) -> Result:
         return state, ctx.signal(signo, code)
@@ -78,8 +89,8 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(valid_kind), lambda: (state, ctx.errno(Errno.EINVAL))),
         (alg.not_(place.mapped), lambda: sig(Signal.SIGSEGV, SiCode.SEGV_MAPERR)),
         (vma_denied, lambda: sig(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
-        (alg.not_(alg.ult(vpage, ctx.page(state.view.size))), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
-        (alg.and_(alg.not_(cached), alg.not_(place.configured)), lambda: (state, fault_signal(ctx, "unconfigured"))),
+        (beyond_view, lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
+        (unconfigured, lambda: (state, fault_signal(ctx, "unconfigured"))),
         (alg.not_(allowed), lambda: (state, fault_signal(ctx, "denied"))),
         # mmap(2): only pages wholly past the end fault; the rest of the last page is accessible.
         (alg.not_(alg.ult(ctx.byte_of(bpage), obj.size)), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
@@ -89,10 +100,11 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
         private = has_bits(alg, place.vma.attrs, alg.word(VMA_PRIVATE))
         is_write = alg.eq(kind, alg.word(PERM_W))
         new_pte = cached_translation(ctx, perms, obj_index)
+        keeps_ptes = alg.or_(cached, alg.not_(through_view)) if raw_fds else cached
         after_fault = with_proc(
             ctx, state, op.proc,
-            pte=alg.ite(cached, proc.pte, alg.store(proc.pte, vpage, new_pte)),
-            pte_page=alg.ite(cached, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
+            pte=alg.ite(keeps_ptes, proc.pte, alg.store(proc.pte, vpage, new_pte)),
+            pte_page=alg.ite(keeps_ptes, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
         )
         read_value = alg.ite(place.private_copy, alg.select(proc.cow_data, place.view_byte),
                              alg.select(obj.data, bbyte))

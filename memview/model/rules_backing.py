@@ -13,8 +13,11 @@ from memview.model.constants import (
     F_SEAL_WRITE,
     MODE_RO,
     MODE_RW,
+    OBJ_SHIFT,
     PERM_W,
     SEALS_ALL,
+    VMA_MAYWRITE,
+    VMA_RAW,
     Errno,
     FdKind,
     ObjKind,
@@ -170,6 +173,15 @@ def seal(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EPERM),
         (has_bits(alg, obj.seals, alg.word(F_SEAL_SEAL)), Errno.EPERM),
     ]
+    if ctx.design.is_("delivery", "raw-fds"):
+        # memfd_add_seals: F_SEAL_WRITE is EBUSY while a shared mapping that may write exists, and
+        # a client's raw mapping is one; no driver stands between it and the kernel.
+        raw_writable = alg.or_(*(
+            alg.and_(v.used, has_bits(alg, v.attrs, alg.word(VMA_RAW | VMA_MAYWRITE)),
+                     alg.eq(alg.lshr(v.attrs, OBJ_SHIFT), entry.obj))
+            for p in state.procs for v in p.vmas
+        ))
+        checks.append((alg.and_(adds_write, raw_writable), Errno.EBUSY))
     revoke_first = ctx.design.is_("seal-write", "revoke")
     if not revoke_first:
         checks.append((alg.and_(adds_write, writable_range), Errno.EBUSY))

@@ -24,11 +24,15 @@ from memview.model.algebra import (
     update_fields_at,
 )
 from memview.model.constants import (
+    F_SEAL_FUTURE_WRITE,
+    F_SEAL_WRITE,
+    OBJ_SHIFT,
     PERM_ALL,
     PERM_W,
     USER_VA_END,
     VMA_MAYWRITE,
     VMA_PRIVATE,
+    VMA_RAW,
     VMA_SEALED,
     Errno,
     FdKind,
@@ -36,7 +40,7 @@ from memview.model.constants import (
 )
 from memview.model.context import Ctx, Result
 from memview.model.ops import Op
-from memview.model.queries import fd_at, first_free, proc_at, proc_valid
+from memview.model.queries import fd_at, first_free, is_raw, obj_at, proc_at, proc_valid
 from memview.model.rules_view import LOFF_LIMIT, alloc_fd, control_closed, with_fd
 from memview.model.slots import any_overlap, covered, insert, reshape
 from memview.model.state import Proc, State, Vma, empty_fd, empty_vma
@@ -58,11 +62,14 @@ def send(ctx: Ctx, state: State, op: Op) -> Result:
     fd, to = op.args[0], op.args[1]
     is_open, entry = fd_at(ctx, proc_at(ctx, state, op.proc), fd)
     has_fd, new_fd = alloc_fd(ctx, state, to)
+    passable = alg.eq(entry.kind, alg.word(FdKind.VIEW))
+    if ctx.design.is_("delivery", "raw-fds"):
+        passable = alg.or_(passable, alg.eq(entry.kind, alg.word(FdKind.BACKING)))
     checks = [
         (alg.not_(is_open), Errno.EBADF),
         (alg.not_(proc_valid(ctx, state, to)), Errno.ESRCH),
-        # The seed passes only view fds; raw-fd passing is today's practice, judged elsewhere.
-        (alg.not_(alg.eq(entry.kind, alg.word(FdKind.VIEW))), Errno.EINVAL),
+        # The seed passes only view fds; passing raw backing fds is today's practice (delivery=raw-fds).
+        (alg.not_(passable), Errno.EINVAL),
         (alg.not_(has_fd), Errno.EMFILE),
     ]
     return ctx.guarded(state, checks, lambda: (with_fd(ctx, state, to, new_fd, entry), ctx.ok(new_fd)))
@@ -116,20 +123,34 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.or_(alg.add_overflows(view_lo, pages),
                  alg.not_(alg.ult(view_hi, alg.word(LOFF_LIMIT >> ctx.config.page_shift)))), Errno.EOVERFLOW),
         (alg.not_(is_open), Errno.EBADF),
-        (alg.not_(alg.eq(entry.kind, alg.word(FdKind.VIEW))), Errno.ENODEV),
     ]
+    is_view = alg.eq(entry.kind, alg.word(FdKind.VIEW))
+    raw = alg.bit(False)
+    if ctx.design.is_("delivery", "raw-fds"):
+        raw = alg.eq(entry.kind, alg.word(FdKind.BACKING))
+        # The model keeps B's raw mappings shared: a private one cannot write back or outlive
+        # anything a shared one cannot, so it adds no attack (docs/semantics.md).
+        checks.append((alg.and_(raw, private), Errno.EINVAL))
+    checks.append((alg.not_(alg.or_(is_view, raw)), Errno.ENODEV))
     if ctx.design.is_("private", "einval"):
         checks.append((private, Errno.EINVAL))
     wants_shared_write = alg.and_(alg.not_(private), has_bits(alg, prot, alg.word(PERM_W)))
     checks.append((alg.and_(wants_shared_write, alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W)))), Errno.EACCES))
+    raw_obj = obj_at(ctx, state, entry.obj)
+    write_sealed = alg.and_(raw, any_bits(alg, raw_obj.seals, alg.word(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+    # memfd_create(2): a shared writable mapping of a write-sealed memfd is EPERM; a read-only one
+    # loses VM_MAYWRITE, so mprotect cannot add PROT_WRITE later.
+    checks.append((alg.and_(write_sealed, wants_shared_write), Errno.EPERM))
     if ctx.design.is_("beyond-size", "einval"):
-        checks.append((alg.ult(ctx.page(state.view.size), view_hi), Errno.EINVAL))
+        checks.append((alg.and_(is_view, alg.ult(ctx.page(state.view.size), view_hi)), Errno.EINVAL))
     if ctx.design.is_("mprotect", "strict"):
-        checks.append((alg.not_(perms_cover(ctx, state, view_lo, view_hi, prot)), Errno.EACCES))
+        checks.append((alg.and_(is_view, alg.not_(perms_cover(ctx, state, view_lo, view_hi, prot))), Errno.EACCES))
     checks.append((alg.ult(alg.word(USER_VA_END >> ctx.config.page_shift), hi), Errno.ENOMEM))
-    maywrite = alg.or_(private, has_bits(alg, entry.mode, alg.word(PERM_W)))
+    maywrite = alg.or_(private, alg.and_(has_bits(alg, entry.mode, alg.word(PERM_W)), alg.not_(write_sealed)))
     attrs = alg.bor(prot, alg.bor(alg.ite(maywrite, alg.word(VMA_MAYWRITE), alg.word(0)),
                                   alg.ite(private, alg.word(VMA_PRIVATE), alg.word(0))))
+    if ctx.design.is_("delivery", "raw-fds"):
+        attrs = alg.bor(attrs, alg.ite(raw, alg.bor(alg.word(VMA_RAW), alg.shl(entry.obj, OBJ_SHIFT)), alg.word(0)))
     vma = Vma(alg.bit(True), lo, hi, alg.sub(view_lo, lo), attrs)
     placed, vmas = insert(alg, proc.vmas, vma, alg.bit(True))
     checks.append((alg.not_(placed), Errno.ENOMEM))
@@ -224,7 +245,7 @@ def mprotect(ctx: Ctx, state: State, op: Op) -> Result:
     checks.append((alg.and_(wants_write, cannot_write), Errno.EACCES))
     if ctx.design.is_("mprotect", "strict"):
         beyond = alg.or_(*(
-            alg.and_(v.used, overlap(alg, v.lo, v.hi, lo, hi),
+            alg.and_(v.used, alg.not_(is_raw(ctx, v)), overlap(alg, v.lo, v.hi, lo, hi),
                      alg.not_(perms_cover(ctx, state, alg.add(umax(alg, v.lo, lo), v.delta),
                                           alg.add(umin(alg, v.hi, hi), v.delta), prot)))
             for v in proc.vmas

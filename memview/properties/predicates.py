@@ -248,12 +248,15 @@ def fault(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
 
     sigbus = ctx.signal(Signal.SIGBUS, SiCode.BUS_ADRERR)
     page_start = alg.sub(place.backing_byte, ctx.in_page(place.backing_byte))
+    # Only a mapping of the view has a driver behind it; a raw backing fd's mapping (delivery=raw-fds)
+    # faults only on its prot and past its object's end, as any mmap(2) of a file.
+    view = alg.not_(place.raw)
     causes = [
         (alg.not_(place.mapped), ctx.signal(Signal.SIGSEGV, SiCode.SEGV_MAPERR)),
         (alg.not_(has_bits(alg, place.vma.attrs, kind)), ctx.signal(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
-        (alg.not_(alg.ult(place.view_page, ctx.page(pre.view.size))), sigbus),
-        (alg.not_(place.configured), named("unconfigured")),
-        (alg.not_(has_bits(alg, place.rng.perms, kind)), named("denied")),
+        (alg.and_(view, alg.not_(alg.ult(place.view_page, ctx.page(pre.view.size)))), sigbus),
+        (alg.and_(view, alg.not_(place.configured)), named("unconfigured")),
+        (alg.and_(view, alg.not_(has_bits(alg, place.rng.perms, kind))), named("denied")),
         (alg.not_(alg.ult(page_start, backing.size)), sigbus),
     ]
     must_fault = alg.or_(*(cause for cause, _ in causes))
