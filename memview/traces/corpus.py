@@ -1,8 +1,11 @@
-"""The regression corpus shipped with memview: traces that pin the seed design.
+"""The regression corpus shipped with memview: traces that pin the seed design, and the attacks on
+today's practice.
 
 For every variant of every open decision, the shortest trace on which the seed and that variant
 differ (from memview.checker.diff), recorded with the seed's observations: a backend that conforms
-on all of them implements the seed's choice of every decision. Regenerate with
+on all of them implements the seed's choice of every decision. The `fdpass-*` traces are recorded
+under design fdpass (A hands B its raw fds): each ends in an access the seed's driver exists to
+stop, and conforming on them means a backend really lets B do it. Regenerate with
 `python -m memview.traces.corpus --write`; tests check the committed corpus is current.
 """
 
@@ -64,10 +67,94 @@ def seed_scenario() -> Trace:
     return Trace(SEED, Config(), recorded, {"description": "the seed proposal's example at its literal sizes"})
 
 
+P = 4096
+RAW = MMAP_BASE  # where B1's first mapping, of a raw fd, lands
+
+
+def _with_view(secret_page: int, perms: str) -> list[tuple[Action, str]]:
+    """A: a 2-page view whose page 0 shows guest-ram's page 1 with perms; guest-ram's page 1 holds
+    0x5a and its page 0 a secret 0x42; then A hands B1 the raw guest-ram fd (B1's fd 0), as
+    vhost-user's SET_MEM_TABLE does."""
+    return [
+        (action("view_open"), ""),
+        (action("view_set_size", fd=0, size=2 * P), ""),
+        (action("memfd_create", sealing=False), "guest-ram"),
+        (action("ftruncate", fd=1, size=2 * P), ""),
+        (action("pwrite", fd=1, offset=secret_page * P, byte=0x42), ""),
+        (action("pwrite", fd=1, offset=P, byte=0x5A), ""),
+        (action("view_map_fd", fd=0, src=1, fd_offset=P, size=P, mem_offset=0, perms=perms), ""),
+        (action("send", fd=1, to=1), ""),
+    ]
+
+
+# Today's practice (design fdpass), each attack the seed's driver is meant to stop. The "min-"
+# traces are 1-minimal for their property (no step can go, tests check it); the others tell one
+# B-side behaviour each, from a state where B's access was legitimate.
+FDPASS_EXPLOITS: dict[str, tuple[str, str, list[tuple[Action, str]]]] = {
+    "fdpass-min-read": ("ISOL", "B1 maps the raw fd it was handed and reads a byte no view ever showed it", [
+        (action("memfd_create", sealing=False), "guest-ram"),
+        (action("pwrite", fd=0, offset=0, byte=0x42), ""),
+        (action("send", fd=0, to=1), ""),
+        (action("mmap", proc=1, fd=0, length=P, prot="r", flags="shared", offset=0), ""),
+        (action("access", proc=1, addr=RAW, kind="read", byte=0), ""),
+    ]),
+    "fdpass-min-write": ("INTEG", "B1 maps the raw fd it was handed and writes memory no view ever showed it", [
+        (action("memfd_create", sealing=False), "guest-ram"),
+        (action("ftruncate", fd=0, size=P), ""),
+        (action("send", fd=0, to=1), ""),
+        (action("mmap", proc=1, fd=0, length=P, prot="rw", flags="shared", offset=0), ""),
+        (action("access", proc=1, addr=RAW, kind="write", byte=0x66), ""),
+    ]),
+    "fdpass-keeps-after-unmap": ("REVOKE", "A unmaps the range; B1 keeps its own mapping of the raw fd and goes on "
+                                 "reading and writing", [
+        *_with_view(0, "rw"),
+        (action("mmap", proc=1, fd=0, length=P, prot="rw", flags="shared", offset=P), ""),
+        (action("access", proc=1, addr=RAW, kind="read", byte=0), ""),
+        (action("view_unmap_fd", fd=0, mem_offset=0, size=P), ""),
+        (action("access", proc=1, addr=RAW, kind="read", byte=0), ""),
+        (action("access", proc=1, addr=RAW, kind="write", byte=0x66), ""),
+    ]),
+    "fdpass-raises-prot": ("NOESC", "A grants read only; B1 mprotects its raw mapping up to what the fd allows "
+                           "and writes", [
+        *_with_view(0, "r"),
+        (action("mmap", proc=1, fd=0, length=P, prot="r", flags="shared", offset=P), ""),
+        (action("access", proc=1, addr=RAW, kind="read", byte=0), ""),
+        (action("mprotect", proc=1, addr=RAW, length=P, prot="rw"), ""),
+        (action("access", proc=1, addr=RAW, kind="write", byte=0x66), ""),
+    ]),
+    "fdpass-maps-outside": ("ISOL", "A shows guest-ram's page 1 only; B1 maps the raw fd again at page 0 and reads "
+                            "A's secret", [
+        *_with_view(0, "r"),
+        (action("mmap", proc=1, fd=0, length=P, prot="r", flags="shared", offset=P), ""),
+        (action("access", proc=1, addr=RAW, kind="read", byte=0), ""),
+        (action("mmap", proc=1, fd=0, length=P, prot="r", flags="shared", offset=0), ""),
+        (action("access", proc=1, addr=RAW + 2 * P, kind="read", byte=0), ""),
+    ]),
+}
+
+
+def fdpass_exploit(name: str) -> Trace:
+    """One attack on today's practice, recorded under design fdpass, with where it first violates a
+    property and which properties it violates there."""
+    from memview.model.design import BUILTIN
+    from memview.properties.catalogue import CATALOGUE
+    from memview.traces.replay import replay_on_model
+
+    prop, description, steps = FDPASS_EXPLOITS[name]
+    design = BUILTIN["fdpass"]
+    machine = Machine(design, Config())
+    trace = Trace(design, Config(), [Step(act, machine.run(act), label) for act, label in steps],
+                  {"property": prop, "description": description})
+    first = next(step for step in replay_on_model(trace, list(CATALOGUE)) if step.violated)
+    trace.meta["violates"] = f"{', '.join(first.violated)} at step {first.index}"
+    return trace
+
+
 def build_corpus() -> dict[str, Trace]:
     from memview.checker.diff import lockstep
 
     corpus: dict[str, Trace] = {"seed-scenario": seed_scenario()}
+    corpus.update((name, fdpass_exploit(name)) for name in FDPASS_EXPLOITS)
     for decision in DECISIONS:
         if decision.broken:
             continue

@@ -25,7 +25,10 @@ from memview.model.observation import Observation
 from memview.model.ops import decode_arg, perms_text
 from memview.model.queries import backing_span
 from memview.model.state import State
+from memview.properties.catalogue import CATALOGUE
+from memview.properties.judge import violated_by
 from memview.traces.isol_pair import HiddenSpan, IsolPair, isol_pair
+from memview.traces.reached import reached
 from memview.traces.trace import Step, Trace
 
 UNITS = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1))
@@ -61,6 +64,8 @@ class StepReport:
     operation: str
     replayed: Observation
     layout: Layout | None  # set when this step changed the layout
+    violated: tuple[str, ...] = ()  # properties this step violates, replayed on the model
+    reached: str | None = None  # for a client access that violates one: what it reached
 
     @property
     def differs(self) -> bool:
@@ -161,16 +166,19 @@ def report_steps(trace: Trace) -> list[StepReport]:
     machine = Machine(trace.design, trace.config)
     names: dict[int, str] = {}  # object slot -> the label of the step that created it
     reports = []
+    properties = list(CATALOGUE)
     for index, step in enumerate(trace.steps):
         before = machine.state
-        replayed = machine.run(step.action)
-        after = machine.state
+        after, obs = machine.transition(before, step.action)
+        machine.state = after
+        violated = tuple(violated_by(machine.ctx, properties, before, step.action,
+                                     step.action.to_op(CONCRETE), obs, after))
+        what = reached(machine.ctx, before, step.action, obs, names) if violated else None
         _name_created(before, after, step, names)
         changed = _layout_key(before) != _layout_key(after)
         layout = _layout(after, trace.config, names) if changed else None
-        reports.append(
-            StepReport(index, step, who(step.action.proc, trace.config), operation_text(step), replayed, layout)
-        )
+        reports.append(StepReport(index, step, who(step.action.proc, trace.config), operation_text(step),
+                                  Observation.of(obs), layout, violated, what))
     return reports
 
 
@@ -229,7 +237,11 @@ def explain(trace: Trace) -> str:
     for report, line in zip(reports, timeline[1:], strict=True):
         if report.differs:
             line += "   <-- DIFFERS"
+        if report.violated:
+            line += f"   <-- violates {', '.join(report.violated)}"
         lines.append(line)
+        if report.reached is not None:
+            lines.append(f"      ! {report.reached}")
         if report.differs:
             lines.append(
                 f"      ! step {report.index}: the model now gives {report.replayed}, "
@@ -316,6 +328,8 @@ def explain_json(trace: Trace) -> dict[str, Any]:
             "replayed": str(r.replayed),
             "differs": r.differs,
             "layout": None if r.layout is None else _layout_json(r.layout),
+            "violates": list(r.violated),
+            "reached": r.reached,
         }
         steps.append(entry)
     out: dict[str, Any] = {
