@@ -4,7 +4,8 @@ Each test runs a small trace through the linux backend, requires the model's obs
 requires that the answer really came from Linux (`backend.source`: a system call's result, or a
 real access's byte or fault), not from the model standing in for the driver. Facts the model states
 at A's MAP_FD (the driver's check, emulated) are checked by the same system call in this process.
-The last tests pin known disagreements, so that the day the model changes they say so.
+The last tests pin the known disagreement left (docs/backends.md), so that the day the model changes it
+says so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import signal
 import struct
 
 import pytest
-from linux_helpers import require_linux_backend, trace_of
+from linux_helpers import require_linux_backend
 
 from memview.backends.base import StepLimit
 from memview.backends.linux import native
@@ -27,7 +28,6 @@ from memview.model.design import SEED, Design, load_design
 from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.model.ops import Action, action
-from memview.traces.conform import DIVERGE, conform
 
 pytestmark = pytest.mark.usefixtures("linux_backend_available")
 
@@ -151,29 +151,32 @@ def test_einval_for_ftruncate_of_a_character_device() -> None:
         os.close(device)
 
 
-# ---- known disagreements (docs/backends.md): Linux's answer differs from the model's
+# ---- facts the model once disagreed with, and the disagreement left (docs/backends.md)
 
-def test_linux_knows_f_seal_exec_which_the_model_calls_unknown() -> None:
-    machine = Machine(SEED, Config())
-    said = [str(machine.run(act)) for act in [action("memfd_create", sealing=True),
-                                               action("seal", fd=0, seals=F_SEAL_EXEC)]]
-    assert said[-1] == "EINVAL"
-    memfd = os.memfd_create("truth", os.MFD_ALLOW_SEALING)
-    try:
-        fcntl.fcntl(memfd, F_ADD_SEALS, F_SEAL_EXEC)  # accepted since Linux 6.3
-    finally:
-        os.close(memfd)
+def test_f_seal_exec_implies_the_write_seals_on_an_executable_memfd() -> None:
+    """docs/semantics.md §2.14 (once §6 item 11): Linux 6.3+ F_SEAL_EXEC; the kernel answers."""
+    acts = [action("memfd_create", sealing=True), action("seal", fd=0, seals=F_SEAL_EXEC),
+            action("pwrite", fd=0, offset=0, byte=1), action("ftruncate", fd=0, size=P)]
+    seen, sources = run(acts)
+    assert [str(o) for o in seen[1:]] == ["ok 0", "EPERM", "EPERM"]
+    assert sources[1:] == ["kernel"] * 3
+
+
+def test_f_seal_exec_is_ebusy_under_a_writable_shared_mapping() -> None:
+    acts = [*view_given(), mmap_b1("rw-"), action("access", proc=1, addr=MMAP_BASE, kind="write", byte=1),
+            action("seal", fd=1, seals=F_SEAL_EXEC)]
+    seen, sources = run(acts)
+    assert str(seen[-1]) == "EBUSY" and sources[-1] == "kernel"
 
 
 def test_a_memfd_keeps_bytes_written_past_its_end_when_it_grows() -> None:
-    """docs/semantics.md §6 item 3: the model zeroes them, shmem keeps them."""
+    """docs/semantics.md §2.12 (once §6 item 3): shmem keeps them, and now so does the model."""
     acts = [*view_given(memfd_size=P + 100), mmap_b1("rw-"),
             action("access", proc=1, addr=MMAP_BASE + P + 200, kind="write", byte=7),
             action("ftruncate", fd=1, size=2 * P),
             action("access", proc=1, addr=MMAP_BASE + P + 200, kind="read", byte=0)]
-    verdict = conform("keeps-bytes", trace_of(SEED, acts), LinuxBackend())
-    assert verdict.status == DIVERGE and verdict.step == len(acts) - 1
-    assert (str(verdict.expected), str(verdict.observed)) == ("ok 0", "ok 7")
+    seen, sources = run(acts)
+    assert str(seen[-1]) == "ok 7" and sources[-1] == "cpu"
 
 
 def test_a_fetch_from_a_non_executable_page_that_is_not_present_is_a_read_fault_first() -> None:

@@ -69,7 +69,11 @@ F_SEAL_SHRINK = 0x2
 F_SEAL_GROW = 0x4
 F_SEAL_WRITE = 0x8
 F_SEAL_FUTURE_WRITE = 0x10
-SEALS_ALL = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE
+F_SEAL_EXEC = 0x20  # Linux 6.3+: no chmod of the exec bits; on an executable memfd, the write seals too
+SEALS_ALL = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC
+# memfd_add_seals: "SEAL_EXEC implys SEAL_WRITE, making W^X from the start" (every memfd the model
+# creates is executable: memfd_create without MFD_NOEXEC_SEAL, vm.memfd_noexec = 0).
+F_SEAL_EXEC_IMPLIES = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE
 
 
 class FdKind(IntEnum):

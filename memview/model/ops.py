@@ -13,6 +13,7 @@ from typing import Any
 from memview.errors import InputError
 from memview.model.algebra import Algebra, Word
 from memview.model.constants import (
+    F_SEAL_EXEC,
     F_SEAL_FUTURE_WRITE,
     F_SEAL_GROW,
     F_SEAL_SEAL,
@@ -95,6 +96,7 @@ SEAL_NAMES = {
     "grow": F_SEAL_GROW,
     "write": F_SEAL_WRITE,
     "future-write": F_SEAL_FUTURE_WRITE,
+    "exec": F_SEAL_EXEC,
 }
 PERM_LETTERS = (("r", PERM_R), ("w", PERM_W), ("x", PERM_X))
 

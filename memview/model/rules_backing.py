@@ -6,6 +6,8 @@ from typing import Any
 
 from memview.model.algebra import MASK, Bit, Word, any_bits, cond, has_bits, replace, subset, umin, update_fields_at
 from memview.model.constants import (
+    F_SEAL_EXEC,
+    F_SEAL_EXEC_IMPLIES,
     F_SEAL_FUTURE_WRITE,
     F_SEAL_GROW,
     F_SEAL_SEAL,
@@ -99,12 +101,19 @@ def truncate_backing(ctx: Ctx, state: State, op: Op, entry: Fd, obj: Obj) -> Res
     ]
 
     def truncated() -> Result:
-        # Bytes past the new end are gone, and an extended part reads as zeros (truncate(2)); that
-        # includes bytes a mapping wrote beyond the old end in its last page.
+        # Bytes past the new end are gone, and an extended part reads as zeros (truncate(2)); on a
+        # regular file that includes bytes a mapping wrote beyond the old end in its last page.
+        # shmem keeps those when a memfd grows (measured on Linux 6.18: shmem_setattr only
+        # truncates the page cache when the size does not grow).
         data = alg.store_range(obj.data, umin(alg, size, obj.size), alg.word(MASK), alg.word(0))
+        data = alg.ite(alg.and_(growing, is_memfd(ctx, obj)), obj.data, data)
         return with_obj(ctx, state, entry.obj, size=size, data=data), ctx.ok()
 
     return ctx.guarded(state, checks, truncated)
+
+
+def is_memfd(ctx: Ctx, obj: Obj) -> Bit:
+    return ctx.alg.eq(obj.kind, ctx.alg.word(ObjKind.MEMFD))
 
 
 def ftruncate(ctx: Ctx, state: State, op: Op) -> Result:
@@ -146,9 +155,11 @@ def pwrite(ctx: Ctx, state: State, op: Op) -> Result:
 
     def written() -> Result:
         size = alg.ite(growing, end, obj.size)
-        # The gap a write past the end leaves reads as zeros (pwrite(2), lseek(2) holes), whatever a
-        # mapping may have left in the last page beyond the old end.
-        data = alg.ite(growing, alg.store_range(obj.data, obj.size, alg.word(MASK), alg.word(0)), obj.data)
+        # The gap a write past the end of a file leaves reads as zeros (pwrite(2), lseek(2) holes),
+        # whatever a mapping may have left in the last page beyond the old end; a memfd keeps those
+        # bytes (measured, as for ftruncate).
+        zeroed = alg.and_(growing, alg.not_(is_memfd(ctx, obj)))
+        data = alg.ite(zeroed, alg.store_range(obj.data, obj.size, alg.word(MASK), alg.word(0)), obj.data)
         return with_obj(ctx, state, entry.obj, size=size, data=alg.store(data, offset, byte)), ctx.ok(1)
 
     return ctx.guarded(state, checks, written)
@@ -157,7 +168,9 @@ def pwrite(ctx: Ctx, state: State, op: Op) -> Result:
 def seal(ctx: Ctx, state: State, op: Op) -> Result:
     alg = ctx.alg
     is_open, entry, obj = backing_fd(ctx, state, op)
-    seals = op.args[1]
+    requested = op.args[1]
+    implied = alg.ite(has_bits(alg, requested, alg.word(F_SEAL_EXEC)), alg.word(F_SEAL_EXEC_IMPLIES), alg.word(0))
+    seals = alg.bor(requested, implied)
     adds_write = has_bits(alg, seals, alg.word(F_SEAL_WRITE))
     writable_range = alg.or_(
         *(
@@ -169,7 +182,7 @@ def seal(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(is_open), Errno.EBADF),
         (alg.not_(alg.eq(entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
         (alg.not_(alg.eq(obj.kind, alg.word(ObjKind.MEMFD))), Errno.EINVAL),
-        (alg.not_(subset(alg, seals, alg.word(SEALS_ALL))), Errno.EINVAL),
+        (alg.not_(subset(alg, requested, alg.word(SEALS_ALL))), Errno.EINVAL),
         (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EPERM),
         (has_bits(alg, obj.seals, alg.word(F_SEAL_SEAL)), Errno.EPERM),
     ]
