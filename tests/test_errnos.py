@@ -773,7 +773,7 @@ _einval("pwrite_offset_2_63_minus_1", lambda s: action("pwrite", fd=MEMFD, offse
 # seal (§2.14)
 _einval("seal_view_fd", lambda s: action("seal", fd=VIEWFD, seals=["grow"]))
 _einval("seal_regular_file", lambda s: action("seal", fd=s.ok("file_create"), seals=["grow"]))
-_einval("seal_unknown_bit", lambda s: action("seal", fd=MEMFD, seals=0x20))
+_einval("seal_unknown_bit", lambda s: action("seal", fd=MEMFD, seals=0x40))
 # mmap (§2.15)
 _einval("mmap_zero_length", lambda s: action("mmap", B1, fd=BFD, length=0, prot="r", flags="shared", offset=0))
 _einval("mmap_no_sharing_flag", lambda s: action("mmap", B1, fd=BFD, length=P, prot="r", flags=0, offset=0))
@@ -911,19 +911,12 @@ def memfd_create_enfile_before_emfile() -> tuple[Sim, Action, Action]:
     return s, action("memfd_create", sealing=True), action("reopen", fd=fd, mode="ro")
 
 
-@order("EOVERFLOW", "EBADF")
-def mmap_eoverflow_before_ebadf() -> tuple[Sim, Action, Action]:
-    """§2.15 checks 6 and 7 (and §6 item 7: Linux checks EBADF first)."""
+@order("EBADF", "EOVERFLOW")
+def mmap_ebadf_before_eoverflow() -> tuple[Sim, Action, Action]:
+    """§2.15 checks 2 and 7: Linux looks the fd up before file_mmap_ok."""
     s = standard()
     return (s, action("mmap", B1, fd=5, length=P, prot="r", flags="shared", offset=LOFF - P),
-            action("mmap", B1, fd=5, length=P, prot="r", flags="shared", offset=0))
-
-
-@order("EINVAL", "EBADF")
-def mmap_zero_length_before_ebadf() -> tuple[Sim, Action, Action]:
-    s = standard()
-    return (s, action("mmap", B1, fd=5, length=0, prot="r", flags="shared", offset=0),
-            action("mmap", B1, fd=5, length=P, prot="r", flags="shared", offset=0))
+            action("mmap", B1, fd=BFD, length=P, prot="r", flags="shared", offset=LOFF - P))
 
 
 @order("ENOMEM", "ENODEV")
@@ -1047,13 +1040,51 @@ def send_einval_before_emfile() -> tuple[Sim, Action, Action]:
     return s, action("send", fd=CTL, to=B1), action("send", fd=viewfd, to=B1)
 
 
-@order("EINVAL", "EPERM")
-def seal_unknown_bits_before_read_only_eperm() -> tuple[Sim, Action, Action]:
-    """§2.14 check 4 before 5 (§6 item 7: memfd_add_seals checks FMODE_WRITE first)."""
+@order("EPERM", "EINVAL")
+def seal_read_only_eperm_before_unknown_bits() -> tuple[Sim, Action, Action]:
+    """§2.14 check 2 before 3: memfd_add_seals checks FMODE_WRITE first."""
     s = Sim()
     fd = s.memfd(1)
     ro = s.ok("reopen", fd=fd, mode="ro")
-    return s, action("seal", fd=ro, seals=0x20), action("seal", fd=ro, seals=["grow"])
+    return s, action("seal", fd=ro, seals=0x40), action("seal", fd=fd, seals=0x40)
+
+
+@order("EINVAL", "EBADF")
+def ftruncate_negative_length_before_ebadf() -> tuple[Sim, Action, Action]:
+    """§2.12 check 1 before 2: do_sys_ftruncate refuses a negative length before it looks the fd up."""
+    s = Sim()
+    return s, action("ftruncate", fd=5, size=LOFF + 1), action("ftruncate", fd=5, size=P)
+
+
+@order("EINVAL", "EBADF")
+def pwrite_negative_offset_before_ebadf() -> tuple[Sim, Action, Action]:
+    """§2.13 check 1 before 2: ksys_pwrite64 refuses a negative offset before it looks the fd up."""
+    s = Sim()
+    return s, action("pwrite", fd=5, offset=LOFF + 1, byte=1), action("pwrite", fd=5, offset=0, byte=1)
+
+
+@order("EBADF", "EINVAL")
+def pwrite_read_only_view_fd_before_not_writable_file() -> tuple[Sim, Action, Action]:
+    """§2.13 check 3 before 4: vfs_write wants FMODE_WRITE before a file it can write."""
+    s = standard(mode="ro")
+    rw = s.ok("view_get_viewfd", fd=CTL, mode="rw")
+    return s, action("pwrite", B1, fd=BFD, offset=0, byte=1), action("pwrite", fd=rw, offset=0, byte=1)
+
+
+@order("EINVAL", "EBADF")
+def mmap_unaligned_offset_before_ebadf() -> tuple[Sim, Action, Action]:
+    """§2.15 check 1 before 2: x86's sys_mmap checks the offset's alignment first."""
+    s = standard()
+    return (s, action("mmap", B1, fd=5, length=P, prot="r", flags="shared", offset=1),
+            action("mmap", B1, fd=5, length=P, prot="r", flags="shared", offset=0))
+
+
+@order("EBADF", "EINVAL")
+def mmap_ebadf_before_zero_length() -> tuple[Sim, Action, Action]:
+    """§2.15 check 2 before 3: ksys_mmap_pgoff looks the fd up before do_mmap sees the length."""
+    s = standard()
+    return (s, action("mmap", B1, fd=5, length=0, prot="r", flags="shared", offset=0),
+            action("mmap", B1, fd=BFD, length=0, prot="r", flags="shared", offset=0))
 
 
 @order("EPERM", "EBUSY")
@@ -1084,7 +1115,7 @@ def pwrite_read_only_before_offset_einval() -> tuple[Sim, Action, Action]:
     s = Sim()
     fd = s.memfd(1)
     ro = s.ok("reopen", fd=fd, mode="ro")
-    return s, action("pwrite", fd=ro, offset=LOFF, byte=1), action("pwrite", fd=fd, offset=LOFF, byte=1)
+    return s, action("pwrite", fd=ro, offset=LOFF - 1, byte=1), action("pwrite", fd=fd, offset=LOFF - 1, byte=1)
 
 
 @order("EINVAL", "EPERM")

@@ -95,7 +95,6 @@ def truncate_backing(ctx: Ctx, state: State, op: Op, entry: Fd, obj: Obj) -> Res
     growing = alg.ult(obj.size, size)
     checks = [
         (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EINVAL),
-        (alg.not_(alg.ult(size, alg.word(LOFF_LIMIT))), Errno.EINVAL),
         (alg.and_(shrinking, has_bits(alg, obj.seals, alg.word(F_SEAL_SHRINK))), Errno.EPERM),
         (alg.and_(growing, has_bits(alg, obj.seals, alg.word(F_SEAL_GROW))), Errno.EPERM),
     ]
@@ -133,7 +132,9 @@ def ftruncate(ctx: Ctx, state: State, op: Op) -> Result:
         return cond(alg, is_backing, lambda: truncate_backing(ctx, state, op, entry, obj),
                     lambda: (state, ctx.errno(Errno.EINVAL)))
 
-    return ctx.guarded(state, [(alg.not_(is_open), Errno.EBADF)], lambda: cond(alg, is_control, on_control, on_other))
+    # do_sys_ftruncate refuses a negative length before it looks the fd up.
+    checks = [(alg.not_(alg.ult(op.args[1], alg.word(LOFF_LIMIT))), Errno.EINVAL), (alg.not_(is_open), Errno.EBADF)]
+    return ctx.guarded(state, checks, lambda: cond(alg, is_control, on_control, on_other))
 
 
 def pwrite(ctx: Ctx, state: State, op: Op) -> Result:
@@ -142,10 +143,13 @@ def pwrite(ctx: Ctx, state: State, op: Op) -> Result:
     offset, byte = op.args[1], op.args[2]
     end = alg.add(offset, alg.word(1))
     growing = alg.ult(obj.size, end)
+    # ksys_pwrite64 refuses a negative offset before it looks the fd up; vfs_write then wants
+    # FMODE_WRITE (EBADF) before a file that can be written at all (EINVAL).
     checks = [
+        (alg.not_(alg.ult(offset, alg.word(LOFF_LIMIT))), Errno.EINVAL),
         (alg.not_(is_open), Errno.EBADF),
-        (alg.not_(alg.eq(entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
         (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EBADF),
+        (alg.not_(alg.eq(entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
         (alg.ult(alg.word(0xFF), byte), Errno.EINVAL),
         # rw_verify_area: a negative loff_t, or one the write's end would overflow, is EINVAL.
         (alg.not_(alg.ult(offset, alg.word(LOFF_LIMIT - 1))), Errno.EINVAL),
@@ -178,12 +182,13 @@ def seal(ctx: Ctx, state: State, op: Op) -> Result:
             for r in state.view.ranges
         )
     )
+    # memfd_add_seals' order: FMODE_WRITE, unknown seals, a file that cannot be sealed, F_SEAL_SEAL.
     checks = [
         (alg.not_(is_open), Errno.EBADF),
+        (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EPERM),
+        (alg.not_(subset(alg, requested, alg.word(SEALS_ALL))), Errno.EINVAL),
         (alg.not_(alg.eq(entry.kind, alg.word(FdKind.BACKING))), Errno.EINVAL),
         (alg.not_(alg.eq(obj.kind, alg.word(ObjKind.MEMFD))), Errno.EINVAL),
-        (alg.not_(subset(alg, requested, alg.word(SEALS_ALL))), Errno.EINVAL),
-        (alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))), Errno.EPERM),
         (has_bits(alg, obj.seals, alg.word(F_SEAL_SEAL)), Errno.EPERM),
     ]
     if ctx.design.is_("delivery", "raw-fds"):

@@ -113,16 +113,18 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
     view_hi = alg.add(view_lo, pages)
     lo = proc.next_page
     hi = alg.add(lo, pages)
+    # x86's sys_mmap checks the offset's alignment, then ksys_mmap_pgoff looks the fd up (EBADF),
+    # before do_mmap looks at the length and the file range.
     checks: list[tuple[Bit, int]] = [
+        (alg.not_(ctx.aligned(offset)), Errno.EINVAL),
+        (alg.not_(is_open), Errno.EBADF),
         (alg.eq(length, alg.word(0)), Errno.EINVAL),
         (alg.not_(valid_flags), Errno.EINVAL),
         (alg.not_(subset(alg, prot, alg.word(PERM_ALL))), Errno.EINVAL),
-        (alg.not_(ctx.aligned(offset)), Errno.EINVAL),
         (overflows, Errno.ENOMEM),
         # file_mmap_ok: the mapped file range must end below MAX_LFS_FILESIZE (2^63).
         (alg.or_(alg.add_overflows(view_lo, pages),
                  alg.not_(alg.ult(view_hi, alg.word(LOFF_LIMIT >> ctx.config.page_shift)))), Errno.EOVERFLOW),
-        (alg.not_(is_open), Errno.EBADF),
     ]
     is_view = alg.eq(entry.kind, alg.word(FdKind.VIEW))
     raw = alg.bit(False)
