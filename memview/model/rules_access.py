@@ -49,6 +49,16 @@ def combined(ctx: Ctx, prot: Word, perms: Word) -> Word:
     return ctx.alg.band(prot, perms)
 
 
+def fetched_as_read(ctx: Ctx, kind: Word, prot: Word, cached: Bit) -> Bit:
+    """An instruction fetch through a mapping without PROT_EXEC, from a page that is not present:
+    x86's access_error() tests VM_EXEC only for a present page, so the fault is handled as a read
+    (which may raise its own signal) and only the retried fetch, from the now present page, raises
+    SIGSEGV/SEGV_ACCERR. A PROT_NONE mapping is refused at once."""
+    alg = ctx.alg
+    return alg.and_(alg.eq(kind, alg.word(PERM_X)), alg.not_(has_bits(alg, prot, alg.word(PERM_X))),
+                    alg.not_(alg.eq(prot, alg.word(0))), alg.not_(cached))
+
+
 def access(ctx: Ctx, state: State, op: Op) -> Result:
     alg = ctx.alg
     addr, kind, byte = op.args[:3]
@@ -76,6 +86,7 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     vma_denied = alg.not_(has_bits(alg, prot, kind))
     if ctx.design.is_("perm-combine", "or"):
         vma_denied = alg.ite(through_view, alg.not_(allowed), vma_denied) if raw_fds else alg.not_(allowed)
+    fetch_as_read = fetched_as_read(ctx, kind, prot, cached)
     beyond_view = alg.not_(alg.ult(vpage, ctx.page(state.view.size)))
     unconfigured = alg.and_(alg.not_(cached), alg.not_(place.configured))
     if raw_fds:
@@ -84,28 +95,36 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     def sig(signo: Signal, code: int) -> Result:
         return state, ctx.signal(signo, code)
 
+    def faulted_in() -> State:
+        """The state once the page is present: a translation cached unless there was one."""
+        new_pte = cached_translation(ctx, perms, obj_index)
+        keeps_ptes = alg.or_(cached, alg.not_(through_view)) if raw_fds else cached
+        return with_proc(
+            ctx, state, op.proc,
+            pte=alg.ite(keeps_ptes, proc.pte, alg.store(proc.pte, vpage, new_pte)),
+            pte_page=alg.ite(keeps_ptes, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
+        )
+
+    denied = alg.ite(fetch_as_read, alg.not_(has_bits(alg, perms, alg.word(PERM_R))), alg.not_(allowed))
+
     cases: list[tuple[Bit, object]] = [
         # Not an access at all: traces may give a raw kind to try this; no real access has another kind.
         (alg.not_(valid_kind), lambda: (state, ctx.errno(Errno.EINVAL))),
         (alg.not_(place.mapped), lambda: sig(Signal.SIGSEGV, SiCode.SEGV_MAPERR)),
-        (vma_denied, lambda: sig(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
+        (alg.and_(vma_denied, alg.not_(fetch_as_read)), lambda: sig(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
         (beyond_view, lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
         (unconfigured, lambda: (state, fault_signal(ctx, "unconfigured"))),
-        (alg.not_(allowed), lambda: (state, fault_signal(ctx, "denied"))),
+        (denied, lambda: (state, fault_signal(ctx, "denied"))),
         # mmap(2): only pages wholly past the end fault; the rest of the last page is accessible.
         (alg.not_(alg.ult(ctx.byte_of(bpage), obj.size)), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
+        # The read fault succeeded and left the page present; the fetch then faults on it.
+        (fetch_as_read, lambda: (faulted_in(), ctx.signal(Signal.SIGSEGV, SiCode.SEGV_ACCERR))),
     ]
 
     def succeeded() -> Result:
         private = has_bits(alg, place.vma.attrs, alg.word(VMA_PRIVATE))
         is_write = alg.eq(kind, alg.word(PERM_W))
-        new_pte = cached_translation(ctx, perms, obj_index)
-        keeps_ptes = alg.or_(cached, alg.not_(through_view)) if raw_fds else cached
-        after_fault = with_proc(
-            ctx, state, op.proc,
-            pte=alg.ite(keeps_ptes, proc.pte, alg.store(proc.pte, vpage, new_pte)),
-            pte_page=alg.ite(keeps_ptes, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
-        )
+        after_fault = faulted_in()
         read_value = alg.ite(place.private_copy, alg.select(proc.cow_data, place.view_byte),
                              alg.select(obj.data, bbyte))
 
