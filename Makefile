@@ -18,9 +18,14 @@ $(STAMP): pyproject.toml constraints.txt
 	-$(BIN)/python -m memview.backends.linux.build
 	touch $@
 
-# The main job: check every property of the built-in seed design.
+# The main job: check every property of the built-in seed design; then the same engine on today's
+# practice (design fdpass: A hands B its raw fds), with each attack it finds replayed on real
+# processes and memory (backend linux-fdpass). That second check must find violations (exit 1).
 run: setup
 	$(BIN)/memview check --design seed
+	@echo; echo "Today's practice, which the seed was written against (design fdpass: A hands B its raw fds):"
+	$(BIN)/memview check --design fdpass --engine bmc --replay linux-fdpass --out .memview/fdpass; \
+	status=$$?; [ $$status -eq 1 ] || { echo "make run: the fdpass check should find violations (exit 1), it gave $$status"; exit 1; }
 
 lint: setup
 	$(BIN)/ruff check memview tests bench
