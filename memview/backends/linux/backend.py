@@ -31,7 +31,17 @@ from memview.backends.linux.processes import Process, ensure_subreaper, fork_wor
 from memview.backends.linux.worker import Mapping, Worker
 from memview.model.concrete import CONCRETE
 from memview.model.config import Config
-from memview.model.constants import MMAP_BASE, PERM_ALL, PERM_R, PERM_W, PERM_X, SEALS_ALL, USER_VA_END, FdKind
+from memview.model.constants import (
+    MMAP_BASE,
+    PERM_ALL,
+    PERM_R,
+    PERM_W,
+    PERM_X,
+    SEALS_ALL,
+    USER_VA_END,
+    VMA_RAW,
+    FdKind,
+)
 from memview.model.context import Ctx
 from memview.model.design import FAULT_SIGNALS, Design
 from memview.model.machine import Machine
@@ -284,6 +294,11 @@ class LinuxBackend(Backend):
     def mappings(self, state: State, proc: int) -> list[Mapping]:
         return [Mapping(int(v.lo), int(v.hi), int(v.delta), int(v.attrs)) for v in state.procs[proc].vmas if v.used]
 
+    def only_raw(self, state: State, proc: int, lo: int, hi: int) -> bool:
+        """Process pages [lo, hi) overlap mappings, all of raw backing fds (delivery=raw-fds)."""
+        overlapping = [m for m in self.mappings(state, proc) if m.lo < hi and lo < m.hi]
+        return bool(overlapping) and all(m.attrs & VMA_RAW for m in overlapping)
+
     def model_fd(self, state: State, proc: int, fd: int) -> int | None:
         """The fd if it is open in the model (else None: the process uses a certainly closed fd)."""
         return fd if self.fd_kind(state, proc, fd) != FdKind.NONE else None
@@ -415,6 +430,10 @@ class LinuxBackend(Backend):
             return self.observed(reply)
         if not expected.ok:
             self.call(act.proc, ("undo_mmap", addr, length))
+            if raw and expected.name != "ENOMEM":
+                # No driver's hook stands before a raw mapping: only the model's bound (ENOMEM at
+                # `vmas`) may refuse what the kernel maps; any other refusal is a disagreement to show.
+                return self.observed(reply)
             return expected  # the design refuses what the kernel allows: the driver's mmap hook
         vma = self.mappings(post, act.proc)
         lo = addr >> self.config.page_shift
@@ -443,7 +462,9 @@ class LinuxBackend(Backend):
             # The kernel's own refusals (no VM_MAYWRITE for +W, a sealed mapping) come before a
             # driver's mprotect hook: try the real call, then put every page back as it was.
             reply, _ = self.call(act.proc, ("mprotect_probe", lo, hi, act.arg("prot")))
-            return self.observed(reply) if reply[0] == "errno" else self.from_model(expected)
+            if reply[0] == "errno" or self.only_raw(pre, act.proc, lo, hi):
+                return self.observed(reply)  # no driver's hook stands before a raw mapping's mprotect
+            return self.from_model(expected)
         if not expected.ok:
             return expected
         reply, _ = self.call(act.proc, ("mprotect", self.mappings(post, act.proc), lo, hi))
