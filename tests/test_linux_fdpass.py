@@ -206,6 +206,25 @@ def test_a_private_map_of_a_raw_fd_is_the_models_einval_which_the_kernel_is_not_
     assert seen[-2:] == ["EINVAL", f"ok {RAW:#x}"] and sources[-2:] == ["model", "kernel"]
 
 
+def test_f_seal_future_write_leaves_an_existing_writable_raw_mapping_writable() -> None:
+    """The seal checks only later mmaps; the mapping keeps VM_MAYWRITE, so PROT_WRITE comes back too."""
+    seen, sources = run([*raw_given(), raw_map("rw-"), action("seal", fd=0, seals=["future-write"]),
+                         action("access", proc=1, addr=RAW + P, kind="write", byte=3),
+                         action("mprotect", proc=1, addr=RAW, length=P, prot="r--"),
+                         action("mprotect", proc=1, addr=RAW, length=P, prot="rw-"),
+                         action("access", proc=1, addr=RAW, kind="write", byte=4)])
+    assert seen[-5:] == ["ok 0"] * 5 and sources[-5:] == ["kernel", "cpu", "kernel", "kernel", "cpu"]
+
+
+def test_b_truncates_as_object_through_the_raw_fd() -> None:
+    seen, sources = run([*raw_given(), raw_map("rw-"), action("ftruncate", proc=1, fd=0, size=0),
+                         action("access", proc=1, addr=RAW, kind="read", byte=0),
+                         action("ftruncate", proc=1, fd=0, size=2 * P),
+                         action("access", proc=1, addr=RAW + P, kind="read", byte=0)])
+    assert seen[-4:] == ["ok 0", "SIGBUS/BUS_ADRERR", "ok 0", "ok 0"]  # A's byte 42 is gone
+    assert sources[-4:] == ["kernel", "cpu", "kernel", "cpu"]
+
+
 def test_sigbus_past_the_end_of_a_raw_mapping_and_after_a_truncation() -> None:
     seen, sources = run([*raw_given(size=P + 100), raw_map("rw-"),
                          action("access", proc=1, addr=RAW + P + 200, kind="read", byte=0),  # last page: ok
