@@ -1,4 +1,5 @@
-"""Backends by name, as the command line names them: `model`, or `exec:COMMAND ARGS`."""
+"""Backends by name, as the command line names them: `model`, `model:DESIGN`, `linux`,
+`linux-fdpass` (today's practice: raw backing fds passed whatever the design), or `exec:COMMAND ARGS`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from memview.backends.base import Backend
 from memview.backends.model import ModelBackend
 from memview.errors import InputError
 
-NAMES = ("model", "model:DESIGN", "exec:COMMAND", "linux")
+NAMES = ("model", "model:DESIGN", "exec:COMMAND", "linux", "linux-fdpass")
 
 
 def open_backend(spec: str, place: str = "--backend") -> Backend:
@@ -19,10 +20,10 @@ def open_backend(spec: str, place: str = "--backend") -> Backend:
         from memview.model.design import load_design
 
         return ModelBackend(pinned=load_design(spec[len("model:"):]))
-    if spec == "linux":
+    if spec in ("linux", "linux-fdpass"):
         from memview.backends.linux import open_linux
 
-        return open_linux(place)
+        return open_linux(place, fdpass=spec == "linux-fdpass")
     if spec.startswith("exec:"):
         try:
             argv = shlex.split(spec[len("exec:"):])

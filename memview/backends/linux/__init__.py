@@ -11,14 +11,15 @@ from memview.backends.base import Backend
 from memview.errors import InputError
 
 
-def open_linux(place: str = "--backend") -> Backend:
-    """The backend, with its C helper built now: a missing compiler or another OS is one line of bad input."""
+def open_linux(place: str = "--backend", fdpass: bool = False) -> Backend:
+    """The backend (`linux`, or `linux-fdpass` when fdpass), with its C helper built now: a missing
+    compiler or another OS is one line of bad input."""
     from memview.backends.linux.build import LinuxUnavailable, load
 
     try:
         load()
     except LinuxUnavailable as exc:
         raise InputError(place, str(exc)) from None
-    from memview.backends.linux.backend import LinuxBackend
+    from memview.backends.linux.backend import LinuxBackend, LinuxFdpassBackend
 
-    return LinuxBackend()
+    return LinuxFdpassBackend() if fdpass else LinuxBackend()

@@ -31,7 +31,17 @@ from memview.backends.linux.processes import Process, ensure_subreaper, fork_wor
 from memview.backends.linux.worker import Mapping, Worker
 from memview.model.concrete import CONCRETE
 from memview.model.config import Config
-from memview.model.constants import MMAP_BASE, PERM_ALL, PERM_R, PERM_W, PERM_X, SEALS_ALL, USER_VA_END, FdKind
+from memview.model.constants import (
+    MMAP_BASE,
+    PERM_ALL,
+    PERM_R,
+    PERM_W,
+    PERM_X,
+    SEALS_ALL,
+    USER_VA_END,
+    VMA_RAW,
+    FdKind,
+)
 from memview.model.context import Ctx
 from memview.model.design import FAULT_SIGNALS, Design
 from memview.model.machine import Machine
@@ -95,6 +105,7 @@ class LinuxBackend(Backend):
             ensure_subreaper()
         except LinuxUnavailable as exc:
             raise BackendFailure("refused", str(exc)) from None
+        design = self.implemented(design)
         self.design, self.config = design, config
         self.ctx = Ctx(CONCRETE, design, config)
         self.shadow = Machine(design, config)
@@ -121,6 +132,10 @@ class LinuxBackend(Backend):
 
         for index in range(config.clients + 1):
             self.processes[index] = fork_worker(index, body, keep=self.view_fds)
+
+    def implemented(self, design: Design) -> Design:
+        """The design this backend's emulated driver implements when held to `design`: that design."""
+        return design
 
     def stop(self) -> None:
         for proc in self.processes.values():
@@ -279,6 +294,11 @@ class LinuxBackend(Backend):
     def mappings(self, state: State, proc: int) -> list[Mapping]:
         return [Mapping(int(v.lo), int(v.hi), int(v.delta), int(v.attrs)) for v in state.procs[proc].vmas if v.used]
 
+    def only_raw(self, state: State, proc: int, lo: int, hi: int) -> bool:
+        """Process pages [lo, hi) overlap mappings, all of raw backing fds (delivery=raw-fds)."""
+        overlapping = [m for m in self.mappings(state, proc) if m.lo < hi and lo < m.hi]
+        return bool(overlapping) and all(m.attrs & VMA_RAW for m in overlapping)
+
     def model_fd(self, state: State, proc: int, fd: int) -> int | None:
         """The fd if it is open in the model (else None: the process uses a certainly closed fd)."""
         return fd if self.fd_kind(state, proc, fd) != FdKind.NONE else None
@@ -390,24 +410,38 @@ class LinuxBackend(Backend):
         prot, flags = act.arg("prot"), act.arg("flags")
         if prot & ~PERM_ALL or flags not in (mm.MAP_SHARED, mm.MAP_PRIVATE):
             return expected  # bits the kernel would read as other requests (MAP_ANONYMOUS, MAP_FIXED)
-        if self.fd_kind(pre, act.proc, act.arg("fd")) in (FdKind.CONTROL, FdKind.BACKING):
+        kind = self.fd_kind(pre, act.proc, act.arg("fd"))
+        raw = kind == FdKind.BACKING and self.design.is_("delivery", "raw-fds")
+        if kind == FdKind.CONTROL or (kind == FdKind.BACKING and not raw):
             # The model maps only the view (ENODEV otherwise, the driver's answer for its control fd);
             # a real memfd would map, so the kernel is not asked about what the model leaves out.
+            return self.from_model(expected)
+        if raw and flags != mm.MAP_SHARED:
+            # delivery=raw-fds: the model keeps raw mappings shared (EINVAL for MAP_PRIVATE), a scope
+            # choice of the model's that the kernel, which would map it, is not asked about.
             return self.from_model(expected)
         addr = expected.value if expected.ok else int(pre.procs[act.proc].next_page) << self.config.page_shift
         length = act.arg("length")
         fd = self.model_fd(pre, act.proc, act.arg("fd"))
         reply, _ = self.call(act.proc, ("mmap", fd, addr, length, prot, flags, act.arg("offset")))
         if reply[0] != "ok":
-            return self.observed(reply)  # the kernel refused before any driver could
+            # The kernel refused before any driver could (for a raw fd: EACCES for a shared writable
+            # map of a read-only fd, EPERM for one of a write-sealed memfd).
+            return self.observed(reply)
         if not expected.ok:
             self.call(act.proc, ("undo_mmap", addr, length))
+            if raw and expected.name != "ENOMEM":
+                # No driver's hook stands before a raw mapping: only the model's bound (ENOMEM at
+                # `vmas`) may refuse what the kernel maps; any other refusal is a disagreement to show.
+                return self.observed(reply)
             return expected  # the design refuses what the kernel allows: the driver's mmap hook
         vma = self.mappings(post, act.proc)
         lo = addr >> self.config.page_shift
         hi = next(m.hi for m in vma if m.lo == lo)
+        # A raw mapping is already what it will stay, the kernel's mapping of the object: the worker
+        # only records it (its view logic skips it), so a view mapping's pages are built here.
         self.call(act.proc, ("mapped", vma, lo, hi))
-        return expected
+        return self.observed(reply, expected.value) if raw else expected
 
     def do_munmap(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
         if expected.name == "EPERM":
@@ -428,7 +462,9 @@ class LinuxBackend(Backend):
             # The kernel's own refusals (no VM_MAYWRITE for +W, a sealed mapping) come before a
             # driver's mprotect hook: try the real call, then put every page back as it was.
             reply, _ = self.call(act.proc, ("mprotect_probe", lo, hi, act.arg("prot")))
-            return self.observed(reply) if reply[0] == "errno" else self.from_model(expected)
+            if reply[0] == "errno" or self.only_raw(pre, act.proc, lo, hi):
+                return self.observed(reply)  # no driver's hook stands before a raw mapping's mprotect
+            return self.from_model(expected)
         if not expected.ok:
             return expected
         reply, _ = self.call(act.proc, ("mprotect", self.mappings(post, act.proc), lo, hi))
@@ -469,3 +505,17 @@ class LinuxBackend(Backend):
         self.processes[expected.value] = child
         return expected
 
+
+
+class LinuxFdpassBackend(LinuxBackend):
+    """`linux-fdpass`: today's practice (vhost-user's SET_MEM_TABLE) whatever design it is held to.
+
+    The same processes, objects and relaying as `linux`, but its driver is the design held to with
+    `delivery = "raw-fds"`: A's raw backing fds really cross to B by SCM_RIGHTS, and B maps them
+    itself with real MAP_SHARED mappings the view's layout never touches. Held to a view-fd design
+    (the seed), it diverges exactly where today's practice does what the design refuses."""
+
+    name = "linux-fdpass"
+
+    def implemented(self, design: Design) -> Design:
+        return design.with_choices(design.name, {"delivery": "raw-fds"})

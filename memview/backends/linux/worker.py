@@ -32,7 +32,7 @@ from typing import Any
 
 from memview.backends.linux import native, wire
 from memview.backends.linux.layout import BEYOND, UNCONFIGURED, WORD, Layout, Span, pieces
-from memview.model.constants import PERM_ALL, PERM_R, PERM_W, PERM_X, VMA_MAYWRITE, VMA_PRIVATE, VMA_SEALED
+from memview.model.constants import PERM_ALL, PERM_R, PERM_W, PERM_X, VMA_MAYWRITE, VMA_PRIVATE, VMA_RAW, VMA_SEALED
 
 MAP_FIXED = 0x10  # these two are not in Python's mmap module
 MAP_NORESERVE = 0x4000
@@ -42,20 +42,26 @@ MFD_ALLOW_SEALING = 2
 EPERM = 1
 FETCH_TIMEOUT = 5.0  # seconds; the fetch child traps after one instruction, so this is never reached
 CLOSED_FD = (1 << 31) - 1  # past any RLIMIT_NOFILE, so never open; Python refuses -1 in some calls
+RAW = "raw"  # a piece of a raw backing fd's mapping (delivery=raw-fds): its prot is the mapping's own
 
 
 @dataclass(frozen=True)
 class Mapping:
-    """One of this process's mappings of the view, as the model holds it (process pages)."""
+    """One of this process's mappings, as the model holds it (process pages): of the view, or
+    (delivery=raw-fds) of a raw backing fd, which is the kernel's alone and no view logic touches."""
 
     lo: int
     hi: int
-    delta: int  # view page - process page, mod 2^64
-    attrs: int  # prot | VMA_MAYWRITE | VMA_PRIVATE | VMA_SEALED
+    delta: int  # view page - process page, mod 2^64 (a raw mapping: backing page - process page)
+    attrs: int  # prot | VMA_MAYWRITE | VMA_PRIVATE | VMA_SEALED | VMA_RAW (| object slot << OBJ_SHIFT)
 
     @property
     def prot(self) -> int:
         return self.attrs & PERM_ALL
+
+    @property
+    def raw(self) -> bool:
+        return bool(self.attrs & VMA_RAW)
 
 
 def signed(word: int) -> int:
@@ -220,7 +226,7 @@ class Worker:
 
     def do_mprotect(self, mappings: list[Mapping], lo: int, hi: int) -> tuple[tuple[Any, ...], list[int]]:
         self.mappings = mappings
-        for p_lo, p_hi, mapping, what in self.targets(lo, hi):
+        for p_lo, p_hi, mapping, what in self.pieces_of(lo, hi):
             if what == UNCONFIGURED and not self.unconfigured_bus:
                 continue  # the PROT_NONE filler keeps PROT_NONE whatever B asks
             rc = native.mprotect(p_lo * self.page_size, (p_hi - p_lo) * self.page_size,
@@ -233,7 +239,7 @@ class Worker:
         """Would the kernel allow mprotect(prot) over process pages [lo, hi)? Nothing changes either way."""
         done: list[tuple[int, int, Mapping, Span | str]] = []
         answer: tuple[Any, ...] = ("ok", 0)
-        for piece in self.targets(lo, hi):
+        for piece in self.pieces_of(lo, hi):
             p_lo, p_hi, mapping, what = piece
             if what == UNCONFIGURED and not self.unconfigured_bus:
                 continue
@@ -309,7 +315,9 @@ class Worker:
     # ---- building pages
 
     def process_pages(self, mapping: Mapping, v_lo: int, v_hi: int) -> list[tuple[int, int]]:
-        """The process pages of `mapping` that show view pages [v_lo, v_hi)."""
+        """The process pages of `mapping` that show view pages [v_lo, v_hi) (none of a raw mapping)."""
+        if mapping.raw:
+            return []
         first = (mapping.lo + mapping.delta) % WORD
         lo = max(v_lo, first)
         hi = min(v_hi, first + (mapping.hi - mapping.lo))
@@ -318,9 +326,12 @@ class Worker:
         return [(lo - first + mapping.lo, hi - first + mapping.lo)]
 
     def targets(self, lo: int, hi: int) -> list[tuple[int, int, Mapping, Span | str]]:
-        """Process pages [lo, hi) cut by mapping and by layout: what each piece must show."""
+        """Process pages [lo, hi) of the view's mappings cut by mapping and by layout: what each
+        piece must show. A raw mapping shows its object whatever the layout says: it is no target."""
         out: list[tuple[int, int, Mapping, Span | str]] = []
         for mapping in self.mappings:
+            if mapping.raw:
+                continue
             m_lo, m_hi = max(lo, mapping.lo), min(hi, mapping.hi)
             if m_lo >= m_hi:
                 continue
@@ -328,6 +339,16 @@ class Worker:
             for v_lo, v_hi, what in pieces(self.layout, view_lo, view_lo + (m_hi - m_lo)):
                 out.append((v_lo - view_lo + m_lo, v_hi - view_lo + m_lo, mapping, what))
         return out
+
+    def pieces_of(self, lo: int, hi: int) -> list[tuple[int, int, Mapping, Span | str]]:
+        """What mprotect acts on over process pages [lo, hi): the view's pieces (targets) and the
+        raw mappings' pages, which take exactly the prot B asks (RAW)."""
+        out = self.targets(lo, hi)
+        for mapping in self.mappings:
+            m_lo, m_hi = max(lo, mapping.lo), min(hi, mapping.hi)
+            if mapping.raw and m_lo < m_hi:
+                out.append((m_lo, m_hi, mapping, RAW))
+        return sorted(out, key=lambda piece: piece[0])
 
     def protection(self, mapping: Mapping, what: Span | str) -> int:
         if isinstance(what, Span):
