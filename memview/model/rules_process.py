@@ -129,7 +129,9 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
     is_view = alg.eq(entry.kind, alg.word(FdKind.VIEW))
     raw = alg.bit(False)
     if ctx.design.is_("delivery", "raw-fds"):
-        raw = alg.eq(entry.kind, alg.word(FdKind.BACKING))
+        # A's own mappings of its objects stay out of scope, as under the seed: what is judged is
+        # what the fds give the processes A hands them to.
+        raw = alg.and_(alg.eq(entry.kind, alg.word(FdKind.BACKING)), alg.not_(alg.eq(op.proc, alg.word(0))))
         # The model keeps B's raw mappings shared: a private one cannot write back or outlive
         # anything a shared one cannot, so it adds no attack (docs/semantics.md).
         checks.append((alg.and_(raw, private), Errno.EINVAL))

@@ -50,27 +50,6 @@ from memview.model.ops import Action
 from memview.model.rules_access import combined
 from memview.model.state import State
 
-# Where several checks fail at once the model and Linux pick different errnos, as docs/semantics.md
-# §6 item 7 records (e.g. F_ADD_SEALS: Linux checks FMODE_WRITE, EPERM, before sealability,
-# EINVAL). When the kernel answers the other errno of such a pair, the model's answer stands; every
-# other disagreement shows. (operation, the model's errno, the kernel's errno)
-CHECK_ORDER = {
-    ("seal", "EINVAL", "EPERM"),
-    # ftruncate(2) and pwrite(2) refuse a negative length or offset before they look up the fd
-    # (do_sys_ftruncate, ksys_pwrite64); the model checks EBADF first.
-    ("ftruncate", "EBADF", "EINVAL"),
-    ("pwrite", "EBADF", "EINVAL"),
-    # mmap(2) looks the fd up (EBADF) before it checks the length and the file range (§6 item 7).
-    ("mmap", "EINVAL", "EBADF"),
-    ("mmap", "ENOMEM", "EBADF"),
-    ("mmap", "EOVERFLOW", "EBADF"),
-    # An instruction fetch from a page that is not present is handled as a read fault first on x86
-    # (access_error() tests VM_EXEC only once the page is present), so a fetch from a non-executable
-    # page that is unconfigured or past EOF raises the read's SIGBUS where the model checks the
-    # mapping's prot first (SEGV_ACCERR). Only an exec access can show this pair.
-    ("access", "SIGSEGV/SEGV_ACCERR", "SIGBUS/BUS_ADRERR"),
-}
-
 # The model's answers that come from a bound of its tables, not from a rule the kernel has.
 BOUND_ERRNOS = {"ENFILE", "EMFILE", "EAGAIN", "ESRCH"}
 
@@ -182,8 +161,6 @@ class LinuxBackend(Backend):
                 return expected
             handler = getattr(self, f"do_{act.name}")
             observed: Observation = handler(act, pre, post, expected)
-            if (act.name, expected.name, observed.name) in CHECK_ORDER:
-                return self.from_model(expected)
             return observed
         finally:
             self.step_index += 1
@@ -399,9 +376,7 @@ class LinuxBackend(Backend):
 
     def do_seal(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
         if act.arg("seals") & ~SEALS_ALL:
-            # Known disagreement 1 (docs/backends.md): Linux 6.3+ knows F_SEAL_EXEC (0x20), which on an
-            # executable memfd implies the write seals; the model has no such seal and says EINVAL.
-            return expected
+            return expected  # bits no kernel knows yet: the model's EINVAL, without asking
         return self.backing_call(act, pre, expected, ("seal", act.arg("seals")))
 
     # ---- B's memory system calls on the view
@@ -411,10 +386,11 @@ class LinuxBackend(Backend):
         if prot & ~PERM_ALL or flags not in (mm.MAP_SHARED, mm.MAP_PRIVATE):
             return expected  # bits the kernel would read as other requests (MAP_ANONYMOUS, MAP_FIXED)
         kind = self.fd_kind(pre, act.proc, act.arg("fd"))
-        raw = kind == FdKind.BACKING and self.design.is_("delivery", "raw-fds")
+        raw = kind == FdKind.BACKING and self.design.is_("delivery", "raw-fds") and act.proc != 0
         if kind == FdKind.CONTROL or (kind == FdKind.BACKING and not raw):
-            # The model maps only the view (ENODEV otherwise, the driver's answer for its control fd);
-            # a real memfd would map, so the kernel is not asked about what the model leaves out.
+            # The model maps only the view (ENODEV otherwise, the driver's answer for its control fd),
+            # and under raw-fds a client's raw fds but not A's own; a real memfd would map, so the
+            # kernel is not asked about what the model leaves out.
             return self.from_model(expected)
         if raw and flags != mm.MAP_SHARED:
             # delivery=raw-fds: the model keeps raw mappings shared (EINVAL for MAP_PRIVATE), a scope
@@ -488,8 +464,7 @@ class LinuxBackend(Backend):
         return MMAP_BASE <= addr < USER_VA_END
 
     def do_access(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
-        """Instruction fetches (which keep the model's step for CHECK_ORDER), and what real_access
-        leaves to the model."""
+        """Instruction fetches, and what real_access leaves to the model."""
         if act.arg("kind") != PERM_X or not self.real_address(act.arg("addr")):
             return expected
         reply, _ = self.call(act.proc, ("access", act.arg("addr"), PERM_X, act.arg("byte")))
