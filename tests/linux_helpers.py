@@ -9,14 +9,18 @@ import contextlib
 import glob
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from memview.backends.base import StepLimit
+from memview.backends.linux.backend import LinuxBackend
 from memview.backends.linux.build import LinuxUnavailable, load
 from memview.model.config import Config
 from memview.model.design import Design
 from memview.model.machine import Machine
+from memview.model.observation import Observation
 from memview.model.ops import Action
 from memview.traces.trace import Step, Trace
 
@@ -34,6 +38,28 @@ def trace_of(design: Design, actions: list[Action], config: Config | None = None
     config = config or Config()
     machine = Machine(design, config)
     return Trace(design, config, [Step(act, machine.run(act), "") for act in actions], {"engine": "test"})
+
+
+def run_on_linux(acts: list[Action], design: Design,
+                 inspect: Callable[[LinuxBackend], None] | None = None) -> tuple[list[Observation], list[str]]:
+    """Every step on the linux backend held to `design`: the observations (each required to be the
+    model's too) and who gave each (`backend.source`); `inspect` sees the backend after the last step."""
+    machine = Machine(design, Config())
+    backend = LinuxBackend()
+    backend.start(design, Config())
+    seen, sources = [], []
+    try:
+        for act in acts:
+            expected = machine.run(act)
+            observed = backend.perform(act, StepLimit())
+            assert observed == expected, f"{act}: the model says {expected}, Linux showed {observed}"
+            seen.append(observed)
+            sources.append(backend.source)
+        if inspect is not None:
+            inspect(backend)
+    finally:
+        backend.stop()
+    return seen, sources
 
 
 def children() -> set[int]:

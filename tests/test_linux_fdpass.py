@@ -14,9 +14,8 @@ import os
 from collections.abc import Callable
 
 import pytest
-from linux_helpers import require_linux_backend, trace_of
+from linux_helpers import require_linux_backend, run_on_linux, trace_of
 
-from memview.backends.base import StepLimit
 from memview.backends.linux.backend import LinuxBackend, LinuxFdpassBackend
 from memview.backends.registry import open_backend
 from memview.checker.alphabet import default_scope
@@ -25,11 +24,8 @@ from memview.checker.check import Report, finish_counterexamples
 from memview.checker.fuzz import fuzz
 from memview.checker.reproduce import REPRODUCED, reproduce
 from memview.checker.result import PropertyResult
-from memview.model.config import Config
 from memview.model.constants import MMAP_BASE
 from memview.model.design import BUILTIN, SEED, Design
-from memview.model.machine import Machine
-from memview.model.observation import Observation
 from memview.model.ops import Action, action
 from memview.properties.catalogue import select_properties
 from memview.traces.conform import CONFORM, DIVERGE, conform, judged_as
@@ -135,24 +131,8 @@ def test_the_exploit_held_to_the_seed_is_einval_on_linux_and_real_on_linux_fdpas
 
 def run(acts: list[Action], design: Design = FDPASS,
         inspect: Callable[[LinuxBackend], None] | None = None) -> tuple[list[str], list[str]]:
-    """Every step on the linux backend held to `design`: the observations (each the model's too)
-    and who gave each; `inspect` sees the backend after the last step."""
-    machine = Machine(design, Config())
-    backend = LinuxBackend()
-    backend.start(design, Config())
-    seen, sources = [], []
-    try:
-        for act in acts:
-            expected = machine.run(act)
-            observed: Observation = backend.perform(act, StepLimit())
-            assert observed == expected, f"{act}: the model says {expected}, Linux showed {observed}"
-            seen.append(str(observed))
-            sources.append(backend.source)
-        if inspect is not None:
-            inspect(backend)
-    finally:
-        backend.stop()
-    return seen, sources
+    seen, sources = run_on_linux(acts, design, inspect)
+    return [str(o) for o in seen], sources
 
 
 def raw_given(size: int = 2 * P, seals: list[str] | None = None, mode: str = "rw") -> list[Action]:

@@ -17,11 +17,9 @@ import signal
 import struct
 
 import pytest
-from linux_helpers import require_linux_backend
+from linux_helpers import require_linux_backend, run_on_linux
 
-from memview.backends.base import StepLimit
 from memview.backends.linux import native
-from memview.backends.linux.backend import LinuxBackend
 from memview.model.config import Config
 from memview.model.constants import F_SEAL_FUTURE_WRITE, MMAP_BASE
 from memview.model.design import SEED, Design, load_design
@@ -56,21 +54,7 @@ def view_given(mode: str = "rw", memfd_size: int = 2 * P, perms: str = "rw-", se
 
 
 def run(acts: list[Action], design: Design = SEED) -> tuple[list[Observation], list[str]]:
-    """Every step on the linux backend: the observations and who gave each, checked against the model."""
-    machine = Machine(design, Config())
-    backend = LinuxBackend()
-    backend.start(design, Config())
-    seen, sources = [], []
-    try:
-        for act in acts:
-            expected = machine.run(act)
-            observed = backend.perform(act, StepLimit())
-            assert observed == expected, f"{act}: the model says {expected}, Linux showed {observed}"
-            seen.append(observed)
-            sources.append(backend.source)
-    finally:
-        backend.stop()
-    return seen, sources
+    return run_on_linux(acts, design)
 
 
 def mmap_b1(prot: str, length: int = 4 * P) -> Action:
