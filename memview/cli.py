@@ -503,6 +503,39 @@ def explain(trace_file: Path, as_json: bool) -> None:
         click.echo(explain_text(trace), nl=False)
 
 
+@cli.group()
+def corpus() -> None:
+    """The regression corpus shipped with memview (memview/traces/corpus/)."""
+
+
+@corpus.command("check")
+@click.option("--design", "design_spec", default=None,
+              help="Replay every trace under this design [default: each trace's own].")
+@click.argument("trace_files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def corpus_check(design_spec: str | None, trace_files: tuple[Path, ...], as_json: bool) -> None:
+    """Replay the corpus (and any traces given) on the model: which traces' observations changed
+    (exit 0 none, 1 some)."""
+    from memview.traces.corpus import load_corpus
+    from memview.traces.corpus_check import corpus_changes
+    from memview.traces.itf import read_trace
+
+    design = load_design(design_spec) if design_spec else None
+    named = [*load_corpus(), *((str(path), read_trace(path)) for path in trace_files)]
+    changes = corpus_changes(named, design)
+    changed = [c for c in changes if c.changed]
+    under = f"design {design.name}" if design else "each trace's own design"
+    if as_json:
+        emit_json({"design": design.to_json() if design else None, "traces": len(changes),
+                   "changed": len(changed), "results": [c.to_json() for c in changes]})
+    else:
+        for change in changed:
+            click.echo(change.headline())
+        click.echo(f"{len(changed)} of {len(changes)} corpus traces changed under {under}"
+                   + ("" if changed else ": the model gives every recorded observation"))
+    sys.exit(EXIT_VIOLATION if changed else EXIT_OK)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="memview", standalone_mode=False)
