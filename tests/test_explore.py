@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 from memview.checker.alphabet import default_scope
 from memview.checker.check import run_check
-from memview.checker.explore import explore
+from memview.checker.explore import explore, path_to
 from memview.errors import InputError
 from memview.model.design import DECISIONS, SEED, Decision, Design
 from memview.properties.catalogue import BY_ID, CATALOGUE
@@ -28,8 +29,35 @@ def test_seed_holds_every_property_to_depth_2() -> None:
     exploration = explore(SEED, scope, list(CATALOGUE))
     assert exploration.violations == {}
     assert len(exploration.states) > 100
+    assert exploration.graph is not None
     assert exploration.graph.number_of_nodes() == len(exploration.states)
     assert exploration.graph.number_of_edges() > len(exploration.states)
+
+
+@pytest.mark.parametrize("design", [SEED, broken("revocation", "skip"), broken("perm-combine", "or"),
+                                    broken("translation", "mem-offset"), broken("view-fd-ioctl", "accept"),
+                                    broken("mseal", "allow")], ids=lambda d: d.name)
+def test_skipping_refusals_finds_what_judging_everything_finds(design: Design) -> None:
+    """A refusal (an errno, the state unchanged) cannot violate a property: explore may skip
+    judging them, and finds the same violations at the same states."""
+    scope = default_scope(design, depth=2)
+    fast = explore(design, scope, list(CATALOGUE), stop_when_all_violated=False)
+    full = explore(design, scope, list(CATALOGUE), stop_when_all_violated=False, judge_refusals=True)
+    assert {p: (v.node, v.action) for p, v in fast.violations.items()} == \
+        {p: (v.node, v.action) for p, v in full.violations.items()}
+    assert fast.judged < full.judged == full.transitions
+
+
+def test_the_visited_set_alone_gives_the_same_search_and_counterexamples() -> None:
+    design = broken("revocation", "skip")
+    scope = default_scope(design, depth=3)
+    with_graph = explore(design, scope, [BY_ID["REVOKE"]])
+    visited_only = explore(design, scope, [BY_ID["REVOKE"]], keep_graph=False)
+    assert visited_only.graph is None
+    assert visited_only.states == with_graph.states and visited_only.parents == with_graph.parents
+    assert with_graph.graph is not None
+    node = with_graph.violations["REVOKE"].node
+    assert len(path_to(visited_only, node)) == nx.shortest_path_length(with_graph.graph, 0, node)
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,22 @@
 """Explicit-state breadth-first search of a small concrete configuration.
 
-Reachable states are nodes of a networkx DiGraph; edges carry the action and the observation.
-Every transition is judged by every selected step property, and ISOL by running the same action on
-a copy of the pre-state whose unreadable backing bytes differ. Breadth-first order makes the first
-violation of each property a shortest one (after the set-up prefix).
+Reachable states are numbered in the order found; each remembers the transition that first reached
+it (its BFS parent), which is all a shortest counterexample needs. The whole graph (a networkx
+DiGraph whose edges carry the action and the observation) is kept too unless the caller only wants
+the visited set (`keep_graph=False`, for memory). Every transition is judged by every selected step
+property, and ISOL by running the same action on a copy of the pre-state whose unreadable backing
+bytes differ. Breadth-first order makes the first violation of each property a shortest one (after
+the set-up prefix).
+
+Most transitions of the alphabet are refusals: an errno that leaves the state as it was (the rules
+return the very same state object). Judging one cannot find a violation (every step property is
+about a successful or faulting operation, or a change of state, and no errno check reads backing
+bytes, so ISOL's second run refuses alike), so `judge_refusals=False` (the default) skips them;
+`tests/test_explore.py` checks the shortcut finds exactly what full judging finds.
 """
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +26,7 @@ import networkx as nx
 from memview.checker.alphabet import Scope
 from memview.checker.result import HOLDS_BOUNDED, VIOLATED, PropertyResult
 from memview.model.concrete import CONCRETE
+from memview.model.constants import Outcome
 from memview.model.design import Design
 from memview.model.machine import Machine
 from memview.model.observation import Observation
@@ -42,31 +51,40 @@ class Violation:
 
 @dataclass
 class Exploration:
-    graph: nx.DiGraph  # nodes: ints (0 = the state after the prefix); edge data: action, observation
+    graph: nx.DiGraph | None  # nodes: ints (0 = the state after the prefix); edge data: action, observation
     states: list[State]
+    parents: list[tuple[int, Action, Observation] | None]  # how BFS first reached each state
     violations: dict[str, Violation]
     transitions: int
     seconds: float
     prefix_steps: list[Step]
+    judged: int = 0  # transitions judged against the properties (the rest were refusals)
+
+    @property
+    def states_per_second(self) -> float:
+        return len(self.states) / self.seconds if self.seconds > 0 else 0.0
 
 
 def explore(design: Design, scope: Scope, properties: list[Property], progress: Progress | None = None,
-            stop_when_all_violated: bool = True) -> Exploration:
+            stop_when_all_violated: bool = True, keep_graph: bool = True,
+            judge_refusals: bool = False) -> Exploration:
     start = time.monotonic()
     prefix_machine = Machine(design, scope.config)
     prefix_steps = [Step(act, prefix_machine.run(act), label) for act, label in scope.prefix]
     machine = scope.start(design)
     ctx = machine.ctx
     root = machine.state
-    graph = nx.DiGraph()
+    graph = nx.DiGraph() if keep_graph else None
     index: dict[State, int] = {root: 0}
     states = [root]
-    graph.add_node(0, depth=0)
+    parents: list[tuple[int, Action, Observation] | None] = [None]
+    if graph is not None:
+        graph.add_node(0, depth=0)
     violations: dict[str, Violation] = {}
     pending = list(properties)
     ops = [(act, act.to_op(CONCRETE)) for act in scope.alphabet]
     frontier = [0]
-    transitions = 0
+    transitions = judged = 0
     for depth in range(1, scope.depth + 1):
         next_frontier = []
         for node in frontier:
@@ -75,17 +93,22 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
             for act, op in ops:
                 post, obs = step(ctx, pre, op)
                 transitions += 1
-                for prop_id in violated_by(ctx, pending, pre, act, op, obs, post, perturbed):
-                    violations[prop_id] = Violation(node, act, len(states), time.monotonic() - start)
-                pending = [p for p in pending if p.id not in violations]
+                refusal = post is pre and obs.outcome == Outcome.ERRNO
+                if pending and (judge_refusals or not refusal):
+                    judged += 1
+                    for prop_id in violated_by(ctx, pending, pre, act, op, obs, post, perturbed):
+                        violations[prop_id] = Violation(node, act, len(states), time.monotonic() - start)
+                    pending = [p for p in pending if p.id not in violations]
                 target = index.get(post)
                 if target is None:
                     target = len(states)
                     index[post] = target
                     states.append(post)
-                    graph.add_node(target, depth=depth)
+                    parents.append((node, act, Observation.of(obs)))
+                    if graph is not None:
+                        graph.add_node(target, depth=depth)
                     next_frontier.append(target)
-                if not graph.has_edge(node, target):
+                if graph is not None and not graph.has_edge(node, target):
                     graph.add_edge(node, target, action=act, observation=Observation.of(obs))
             if progress is not None:
                 progress(depth, len(states), transitions)
@@ -94,17 +117,17 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
         frontier = next_frontier
         if not frontier or (stop_when_all_violated and len(violations) == len(properties)):
             break
-    return Exploration(graph, states, violations, transitions, time.monotonic() - start, prefix_steps)
+    return Exploration(graph, states, parents, violations, transitions, time.monotonic() - start, prefix_steps,
+                       judged)
 
 
 def path_to(exploration: Exploration, node: int) -> list[Step]:
-    """The BFS-shortest steps from the post-prefix state to node."""
-    path = nx.shortest_path(exploration.graph, 0, node)
+    """The BFS-shortest steps from the post-prefix state to node, by the parents that first reached it."""
     steps = []
-    for a, b in itertools.pairwise(path):
-        data = exploration.graph.edges[a, b]
-        steps.append(Step(data["action"], data["observation"]))
-    return steps
+    while (parent := exploration.parents[node]) is not None:
+        node, act, observation = parent
+        steps.append(Step(act, observation))
+    return steps[::-1]
 
 
 def counterexample(design: Design, scope: Scope, exploration: Exploration, prop: str) -> Trace:
@@ -125,7 +148,9 @@ def results(design: Design, scope: Scope, exploration: Exploration, properties: 
             property_id=prop.id,
             verdict=VIOLATED if violation else HOLDS_BOUNDED,
             engine="explore",
-            how=f"counterexample: {len(trace.steps)} steps" if trace else f"explore: all states to depth {scope.depth}",
+            how=(f"counterexample: {len(trace.steps)} steps" if trace else
+                 f"explore: all {len(exploration.states):,} states to depth {scope.depth} "
+                 f"({exploration.states_per_second:,.0f} states/s)"),
             states=violation.states if violation else len(exploration.states),
             transitions=exploration.transitions,
             seconds=violation.seconds if violation else exploration.seconds,
