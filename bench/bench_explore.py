@@ -1,6 +1,7 @@
-"""Explicit search cost on the seed design: states, transitions, states/s and peak memory by depth.
+"""Explicit search cost on the seed design: states, transitions, states/s and peak memory by depth,
+with the whole state graph kept and with the visited set only.
 
-Each depth runs in a fresh process so its peak resident memory is its own. Prints a table and
+Each run is a fresh process so its peak resident memory is its own. Prints a table and
 writes bench/results/explore.json. Run: .venv/bin/python bench/bench_explore.py [MAX_DEPTH]
 """
 
@@ -21,12 +22,13 @@ from memview.model.design import SEED
 from memview.properties.catalogue import CATALOGUE
 
 
-def one(depth: int) -> dict[str, Any]:
+def one(depth: int, keep_graph: bool) -> dict[str, Any]:
     started = time.perf_counter()
-    exploration = explore(SEED, default_scope(SEED, depth), list(CATALOGUE))
+    exploration = explore(SEED, default_scope(SEED, depth), list(CATALOGUE), keep_graph=keep_graph)
     seconds = time.perf_counter() - started
     return {
         "depth": depth,
+        "graph": "kept" if keep_graph else "visited set only",
         "states": len(exploration.states),
         "transitions": exploration.transitions,
         "seconds": round(seconds, 2),
@@ -38,16 +40,18 @@ def one(depth: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--one":
-        print(json.dumps(one(int(sys.argv[2]))))
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        print(json.dumps(one(int(sys.argv[2]), sys.argv[3] == "graph")))
         return
     max_depth = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     rows = []
     for depth in range(1, max_depth + 1):
-        run = subprocess.run([sys.executable, __file__, "--one", str(depth)], capture_output=True, text=True,
-                             check=True)
-        rows.append(json.loads(run.stdout))
-    report("explore", rows, [("depth", "depth"), ("states", "states"), ("transitions", "transitions"),
+        for graph in ("graph", "visited"):
+            run = subprocess.run([sys.executable, __file__, "--one", str(depth), graph], capture_output=True,
+                                 text=True, check=True)
+            rows.append(json.loads(run.stdout))
+    report("explore", rows, [("depth", "depth"), ("graph", "graph"), ("states", "states"),
+                             ("transitions", "transitions"),
                              ("seconds", "seconds"), ("states_per_s", "states/s"), ("transitions_per_s", "trans/s"),
                              ("peak_rss_mib", "peak RSS MiB")])
 

@@ -246,6 +246,11 @@ def test_off_linux_the_backend_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
         open_backend("linux")
 
 
+def resident_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
 def test_the_seed_scenario_at_literal_sizes_holds_for_real_without_allocating_it() -> None:
     """The proposal's example (a 16 GiB view over a 32 GiB memfd and a 12 GiB file) on real memory:
     every observation as the model gives it, in well under a minute, with only the touched pages
@@ -254,14 +259,16 @@ def test_the_seed_scenario_at_literal_sizes_holds_for_real_without_allocating_it
     backend = LinuxBackend()
     started_at = time.monotonic()
     backend.start(scenario.design, scenario.config)
-    resident_kib = -1
+    # The client is forked from this process, so it starts with whatever this test process holds
+    # (z3, hypothesis, ...): what the view may add is measured from there.
+    resident_at_start = resident_kib(backend.processes[1].pid)
+    grown_kib = -1
     try:
         for index, step in enumerate(scenario.steps):
             observed = backend.perform(step.action, StepLimit())
             assert observed == step.observation, f"step {index} ({step.action}): {observed}"
             if index == len(scenario.steps) - 2:  # before the last revocation's access: B's RSS
-                status = Path(f"/proc/{backend.processes[1].pid}/status").read_text()
-                resident_kib = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+                grown_kib = resident_kib(backend.processes[1].pid) - resident_at_start
         sizes = {slot: os.fstat(fd) for slot, fd in backend.objects.items()}
     finally:
         backend.stop()
@@ -270,8 +277,8 @@ def test_the_seed_scenario_at_literal_sizes_holds_for_real_without_allocating_it
     assert sorted(s.st_size for s in sizes.values()) == [12 << 30, 32 << 30]
     # st_blocks counts 512-byte blocks actually allocated: the bytes written, a page or so each.
     assert all(s.st_blocks * 512 <= 64 << 10 for s in sizes.values()), [s.st_blocks for s in sizes.values()]
-    # A Python interpreter is about 40 MiB resident; the 16 GiB view adds only the pages touched.
-    assert resident_kib < 128 << 10, f"client RSS {resident_kib} KiB for a 16 GiB view"
+    # The 16 GiB view adds only the pages touched, and the page tables and messages around them.
+    assert 0 <= grown_kib < 64 << 10, f"the client grew by {grown_kib} KiB for a 16 GiB view"
 
 
 def test_a_bmc_counterexample_reproduces_on_real_processes() -> None:

@@ -49,14 +49,16 @@ def combined(ctx: Ctx, prot: Word, perms: Word) -> Word:
     return ctx.alg.band(prot, perms)
 
 
-def fetched_as_read(ctx: Ctx, kind: Word, prot: Word, cached: Bit) -> Bit:
+def fetched_as_read(ctx: Ctx, kind: Word, prot: Word, present: Bit) -> Bit:
     """An instruction fetch through a mapping without PROT_EXEC, from a page that is not present:
     x86's access_error() tests VM_EXEC only for a present page, so the fault is handled as a read
     (which may raise its own signal) and only the retried fetch, from the now present page, raises
-    SIGSEGV/SEGV_ACCERR. A PROT_NONE mapping is refused at once."""
+    SIGSEGV/SEGV_ACCERR. A PROT_NONE mapping is refused at once. A page is present when a
+    translation is cached and the page lies before its object's end: truncation unmaps the pages
+    past the new end from every process (truncate_pagecache)."""
     alg = ctx.alg
     return alg.and_(alg.eq(kind, alg.word(PERM_X)), alg.not_(has_bits(alg, prot, alg.word(PERM_X))),
-                    alg.not_(alg.eq(prot, alg.word(0))), alg.not_(cached))
+                    alg.not_(alg.eq(prot, alg.word(0))), alg.not_(present))
 
 
 def access(ctx: Ctx, state: State, op: Op) -> Result:
@@ -86,7 +88,8 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     vma_denied = alg.not_(has_bits(alg, prot, kind))
     if ctx.design.is_("perm-combine", "or"):
         vma_denied = alg.ite(through_view, alg.not_(allowed), vma_denied) if raw_fds else alg.not_(allowed)
-    fetch_as_read = fetched_as_read(ctx, kind, prot, cached)
+    within_eof = alg.ult(ctx.byte_of(bpage), obj.size)
+    fetch_as_read = fetched_as_read(ctx, kind, prot, alg.and_(cached, within_eof))
     beyond_view = alg.not_(alg.ult(vpage, ctx.page(state.view.size)))
     unconfigured = alg.and_(alg.not_(cached), alg.not_(place.configured))
     if raw_fds:
@@ -116,7 +119,7 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
         (unconfigured, lambda: (state, fault_signal(ctx, "unconfigured"))),
         (denied, lambda: (state, fault_signal(ctx, "denied"))),
         # mmap(2): only pages wholly past the end fault; the rest of the last page is accessible.
-        (alg.not_(alg.ult(ctx.byte_of(bpage), obj.size)), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
+        (alg.not_(within_eof), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
         # The read fault succeeded and left the page present; the fetch then faults on it.
         (fetch_as_read, lambda: (faulted_in(), ctx.signal(Signal.SIGSEGV, SiCode.SEGV_ACCERR))),
     ]

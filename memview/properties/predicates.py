@@ -257,7 +257,9 @@ def fault(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
     accerr = ctx.signal(Signal.SIGSEGV, SiCode.SEGV_ACCERR)
     # x86 handles a fetch from a non-executable page that is not yet present as a read fault first:
     # the read's own fault, if any, and SEGV_ACCERR only once the page is present.
-    present = alg.and_(view, pte_valid(ctx, proc_at(ctx, pre, op.proc), place.view_page))
+    # Present: faulted in, and before the object's end (truncation unmaps the pages past it).
+    present = alg.and_(view, pte_valid(ctx, proc_at(ctx, pre, op.proc), place.view_page),
+                       alg.ult(page_start, backing.size))
     fetch_as_read = alg.and_(alg.eq(kind, alg.word(PERM_X)), alg.not_(has_bits(alg, place.vma.attrs, kind)),
                              any_bits(alg, place.vma.attrs, alg.word(PERM_ALL)), alg.not_(present))
     as_kind = alg.ite(fetch_as_read, alg.word(PERM_R), kind)
