@@ -919,6 +919,15 @@ def mmap_ebadf_before_eoverflow() -> tuple[Sim, Action, Action]:
             action("mmap", B1, fd=BFD, length=P, prot="r", flags="shared", offset=LOFF - P))
 
 
+@order("ENOMEM", "EOVERFLOW")
+def mmap_no_room_before_file_range_eoverflow() -> tuple[Sim, Action, Action]:
+    """§2.15 check 13 before 6b: get_unmapped_area runs before file_mmap_ok (found by fuzzing the
+    linux backend)."""
+    s = standard()
+    return (s, action("mmap", B1, fd=BFD, length=LOFF, prot="r", flags="shared", offset=0),
+            action("mmap", B1, fd=BFD, length=P, prot="r", flags="shared", offset=LOFF - P))
+
+
 @order("ENOMEM", "ENODEV")
 def mmap_length_overflow_before_enodev() -> tuple[Sim, Action, Action]:
     """§2.15 check 5 (ENOMEM) before check 8 (ENODEV, the control fd)."""

@@ -122,9 +122,12 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.not_(valid_flags), Errno.EINVAL),
         (alg.not_(subset(alg, prot, alg.word(PERM_ALL))), Errno.EINVAL),
         (overflows, Errno.ENOMEM),
-        # file_mmap_ok: the mapped file range must end below MAX_LFS_FILESIZE (2^63).
-        (alg.or_(alg.add_overflows(view_lo, pages),
-                 alg.not_(alg.ult(view_hi, alg.word(LOFF_LIMIT >> ctx.config.page_shift)))), Errno.EOVERFLOW),
+        # do_mmap: the page offset plus the length must not wrap; then get_unmapped_area must find
+        # room (ENOMEM); only then file_mmap_ok: the mapped file range must end below
+        # MAX_LFS_FILESIZE (2^63).
+        (alg.add_overflows(view_lo, pages), Errno.EOVERFLOW),
+        (alg.ult(alg.word(USER_VA_END >> ctx.config.page_shift), hi), Errno.ENOMEM),
+        (alg.not_(alg.ult(view_hi, alg.word(LOFF_LIMIT >> ctx.config.page_shift))), Errno.EOVERFLOW),
     ]
     is_view = alg.eq(entry.kind, alg.word(FdKind.VIEW))
     raw = alg.bit(False)
@@ -149,7 +152,6 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
         checks.append((alg.and_(is_view, alg.ult(ctx.page(state.view.size), view_hi)), Errno.EINVAL))
     if ctx.design.is_("mprotect", "strict"):
         checks.append((alg.and_(is_view, alg.not_(perms_cover(ctx, state, view_lo, view_hi, prot))), Errno.EACCES))
-    checks.append((alg.ult(alg.word(USER_VA_END >> ctx.config.page_shift), hi), Errno.ENOMEM))
     maywrite = alg.or_(private, alg.and_(has_bits(alg, entry.mode, alg.word(PERM_W)), alg.not_(write_sealed)))
     attrs = alg.bor(prot, alg.bor(alg.ite(maywrite, alg.word(VMA_MAYWRITE), alg.word(0)),
                                   alg.ite(private, alg.word(VMA_PRIVATE), alg.word(0))))
