@@ -14,7 +14,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from memview.checker.abstraction import ABSTRACTIONS, abstract_graph, witness_steps
+from memview.checker.abstraction import ABSTRACTIONS, Transition, abstract_graph, every_transition, witness_steps
 from memview.checker.alphabet import default_scope
 from memview.checker.explore import Exploration, explore
 from memview.model.design import SEED
@@ -29,6 +29,12 @@ needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
 @pytest.fixture(scope="module")
 def exploration() -> Exploration:
     return explore(SEED, SCOPE, [], stop_when_all_violated=False)
+
+
+@pytest.fixture(scope="module")
+def transitions(exploration: Exploration) -> dict[str, list[Transition] | None]:
+    """The quotient's input: explore's recorded edges (None), or every transition stepped again."""
+    return {"recorded": None, "all": every_transition(exploration, SEED, SCOPE)}
 
 
 def memview(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -52,24 +58,41 @@ def test_concrete_graph_is_explores(exploration: Exploration) -> None:
     assert (graph.concrete_nodes, graph.concrete_edges) == (graph.nodes, graph.edges)
 
 
+def test_every_transition_is_explores_steps(exploration: Exploration,
+                                            transitions: dict[str, list[Transition] | None]) -> None:
+    """Stepped again, every action from every expanded state: explore's transition count, between
+    exactly the pairs of states explore recorded an edge for."""
+    every = transitions["all"]
+    assert every is not None and len(every) == exploration.transitions == 1235
+    assert {(t.source, t.target) for t in every} == set(exploration.graph.edges)
+    graph = abstract_graph(exploration, "none", SCOPE.config, every)
+    assert graph.nodes == len(exploration.states)
+    assert graph.edges == len(every)  # no two actions of the alphabet share a label
+
+
+@pytest.mark.parametrize("mode", ["recorded", "all"])
 @pytest.mark.parametrize("name", list(ABSTRACTIONS))
-def test_quotient_nodes_are_the_labels_of_the_explored_states(exploration: Exploration, name: str) -> None:
+def test_quotient_nodes_are_the_labels_of_the_explored_states(
+        exploration: Exploration, transitions: dict[str, list[Transition] | None], name: str, mode: str) -> None:
     abstraction = ABSTRACTIONS[name]
-    graph = abstract_graph(exploration, name, SCOPE.config)
+    graph = abstract_graph(exploration, name, SCOPE.config, transitions[mode])
     labels = [abstraction.key(state, SCOPE.config) for state in exploration.states]
     assert set(graph.keys) == set(labels)
     assert graph.nodes == len(set(labels))
     assert graph.keys[0] == labels[0]  # node 0 is the post-set-up state's label
     assert sum(data["states"] for _, data in graph.graph.nodes(data=True)) == len(exploration.states)
-    assert sum(data["count"] for *_, data in graph.graph.edges(data=True)) == exploration.graph.number_of_edges()
+    edges = exploration.graph.number_of_edges() if mode == "recorded" else exploration.transitions
+    assert sum(data["count"] for *_, data in graph.graph.edges(data=True)) == graph.concrete_edges == edges
     if name != "none":
         assert graph.nodes < len(exploration.states)
 
 
+@pytest.mark.parametrize("mode", ["recorded", "all"])
 @pytest.mark.parametrize("name", ["layout", "client", "layout+client"])
-def test_every_abstract_edge_has_a_witness_that_replays(exploration: Exploration, name: str) -> None:
+def test_every_abstract_edge_has_a_witness_that_replays(
+        exploration: Exploration, transitions: dict[str, list[Transition] | None], name: str, mode: str) -> None:
     abstraction = ABSTRACTIONS[name]
-    graph = abstract_graph(exploration, name, SCOPE.config)
+    graph = abstract_graph(exploration, name, SCOPE.config, transitions[mode])
     for source, target, label, witness in graph.witnesses():
         pre = exploration.states[witness.source]
         assert abstraction.key(pre, SCOPE.config) == graph.keys[source]
@@ -83,11 +106,19 @@ def test_every_abstract_edge_has_a_witness_that_replays(exploration: Exploration
         assert abstraction.key(machine.state, SCOPE.config) == graph.keys[target]
 
 
-def test_edge_labels_are_operation_and_outcome(exploration: Exploration) -> None:
-    labels = {key for *_, key in abstract_graph(exploration, "layout", SCOPE.config).graph.edges(keys=True)}
+def test_edge_labels_are_operation_and_outcome(exploration: Exploration,
+                                               transitions: dict[str, list[Transition] | None]) -> None:
+    graph = abstract_graph(exploration, "layout", SCOPE.config, transitions["all"])
+    labels = {key for *_, key in graph.graph.edges(keys=True)}
     assert "A unmap_fd v0 → ok" in labels
     assert "A map_fd v0 ← fd3@0 rw- → EACCES" in labels  # the file is read-only
     assert "B1 read @0 → ok" in labels
+    # Revocation as the picture shows it: B1's read of a revoked page faults and changes no layout.
+    revoked = graph.index[("v0 revoked", "v1 r--")]
+    assert graph.graph.has_edge(revoked, revoked, key="B1 read @0 → SIGBUS/BUS_ADRERR")
+    # Explore's recorded edges hold none of the faults: each is a loop behind an earlier action.
+    recorded = abstract_graph(exploration, "layout", SCOPE.config)
+    assert not any("SIG" in key for *_, key in recorded.graph.edges(keys=True))
 
 
 def test_graph_writes_dot_and_graphml(tmp_path: Path) -> None:
@@ -95,10 +126,13 @@ def test_graph_writes_dot_and_graphml(tmp_path: Path) -> None:
     result = memview("graph", "--out", str(dot), "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert (data["abstraction"], data["format"], data["nodes"]) == ("layout", "dot", 19)
-    assert data["concrete"] == {"nodes": 202, "edges": 358}
+    assert (data["abstraction"], data["format"], data["transitions"], data["nodes"]) == ("layout", "dot", "all", 19)
+    assert data["concrete"] == {"nodes": 202, "edges": 1235}
     text = dot.read_text()
     assert text.startswith("digraph") and "after set-up" in text and "v0 revoked" in text
+    assert "B1 read/write/exec @0 → SIGBUS/BUS_ADRERR" in text  # a revoked page's loop, in its box
+    recorded = memview("graph", "--transitions", "recorded", "--abstract", "none", "--out", str(dot), "--json")
+    assert json.loads(recorded.stdout)["concrete"] == {"nodes": 202, "edges": 358}
     graphml = tmp_path / "seed.graphml"
     assert memview("graph", "--abstract", "client", "--out", str(graphml)).returncode == 0
     read = nx.read_graphml(graphml)
@@ -106,7 +140,7 @@ def test_graph_writes_dot_and_graphml(tmp_path: Path) -> None:
                                 str(tmp_path / "x"), "--json").stdout)
     assert (read.number_of_nodes(), read.number_of_edges()) == (client["nodes"], client["edges"])
     assert all(isinstance(d["label"], str) and d["label"] for _, d in read.nodes(data=True))
-    assert sum(d["count"] for *_, d in read.edges(data=True)) == 358
+    assert sum(d["count"] for *_, d in read.edges(data=True)) == 1235
 
 
 @needs_dot

@@ -9,9 +9,12 @@ abstract edge are merged and counted, and the first one met in breadth-first ord
 witness, so a trace can be concretised from any abstract edge (`witness_steps`): the shortest path
 to the witness's source, then its action. Abstract node 0 is the label of the post-set-up state.
 
-`none` is the identity: its quotient is explicit search's graph itself, node for node and edge
-for edge. Explicit search records one action per pair of concrete states (the first one found),
-so the quotient's edges are the abstract images of those recorded edges.
+Explicit search's graph records one action per pair of states (the first it found), so most
+actions that change nothing (a failing MAP_FD, an access that faults) have no edge of their own.
+The quotient is taken of those recorded edges by default, and of every transition when given
+`every_transition`'s list, which steps every action of the alphabet again from every expanded
+state. `none` is the identity: its quotient of the recorded edges is explicit search's graph
+itself, node for node and edge for edge.
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from memview.checker.alphabet import Scope
 from memview.checker.explore import Exploration, path_to
 from memview.errors import InputError
 from memview.model.config import Config
 from memview.model.constants import MMAP_BASE, OBJ_SHIFT, PERM_ALL, PTE_VALID, VMA_PRIVATE, VMA_RAW, VMA_SEALED
+from memview.model.design import Design
 from memview.model.interval_map import IntervalMap
+from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.model.ops import Action, decode_arg, perms_text
 from memview.model.state import State
@@ -227,13 +233,16 @@ def edge_text(act: Action, observation: Observation, config: Config) -> str:
 
 
 @dataclass(frozen=True)
-class Witness:
-    """One concrete edge an abstract edge stands for."""
+class Transition:
+    """One concrete edge: what an abstract edge stands for (its witness)."""
 
     source: int  # concrete node (explicit search's numbering)
     target: int
     action: Action
     observation: Observation
+
+
+Witness = Transition
 
 
 @dataclass
@@ -244,7 +253,7 @@ class AbstractGraph:
     keys: list[Hashable]  # abstract node -> its label
     index: dict[Hashable, int] = field(repr=False)
     concrete_nodes: int
-    concrete_edges: int
+    concrete_edges: int  # the transitions quotiented
 
     @property
     def nodes(self) -> int:
@@ -265,8 +274,37 @@ class AbstractGraph:
         return [(u, v, k, data["witness"]) for u, v, k, data in self.graph.edges(keys=True, data=True)]
 
 
-def quotient(graph: nx.DiGraph, states: list[State], abstraction: Abstraction, config: Config) -> AbstractGraph:
-    """The quotient of explicit search's graph (nodes index states) under abstraction."""
+def recorded_transitions(graph: nx.DiGraph) -> list[Transition]:
+    """The edges explicit search recorded: one action per pair of states, the first it found."""
+    return [Transition(u, v, data["action"], data["observation"]) for u, v, data in graph.edges(data=True)]
+
+
+def every_transition(exploration: Exploration, design: Design, scope: Scope) -> list[Transition]:
+    """Every action of scope's alphabet from every state explicit search expanded (those above its
+    depth), stepped again: the edges it recorded and every other action with the same source and
+    target (a second failing MAP_FD, an access that faults and changes nothing)."""
+    machine = Machine(design, scope.config)
+    index = {state: node for node, state in enumerate(exploration.states)}
+    out = []
+    for node, depth in exploration.graph.nodes(data="depth"):
+        if depth >= scope.depth:
+            continue
+        pre = exploration.states[node]
+        for act in scope.alphabet:
+            post, obs = machine.transition(pre, act)
+            target = index.get(post)
+            if target is None:
+                raise RuntimeError(f"state {node} at depth {depth} was not fully expanded by explicit search")
+            out.append(Transition(node, target, act, Observation.of(obs)))
+    return out
+
+
+def quotient(graph: nx.DiGraph, states: list[State], abstraction: Abstraction, config: Config,
+             transitions: list[Transition] | None = None) -> AbstractGraph:
+    """The quotient under abstraction of explicit search's graph (nodes index states): of its
+    recorded edges, or of the transitions given."""
+    if transitions is None:
+        transitions = recorded_transitions(graph)
     out = nx.MultiDiGraph()
     keys: list[Hashable] = []
     index: dict[Hashable, int] = {}
@@ -274,27 +312,27 @@ def quotient(graph: nx.DiGraph, states: list[State], abstraction: Abstraction, c
     for node in sorted(graph.nodes):  # breadth-first numbering: node 0 is the post-set-up state
         key = abstraction.key(states[node], config)
         abstract = index.get(key)
-        depth = graph.nodes[node].get("depth", 0)
         if abstract is None:
             abstract = index[key] = len(keys)
             keys.append(key)
-            out.add_node(abstract, witness=node, states=0, depth=depth)
+            out.add_node(abstract, witness=node, states=0, depth=graph.nodes[node].get("depth", 0))
         out.nodes[abstract]["states"] += 1
         of_node[node] = abstract
-    for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1])):
-        a, b = of_node[u], of_node[v]
-        label = edge_text(data["action"], data["observation"], config)
+    for edge in transitions:  # in breadth-first order, so each witness is one of the first found
+        a, b = of_node[edge.source], of_node[edge.target]
+        label = edge_text(edge.action, edge.observation, config)
         if out.has_edge(a, b, key=label):
             out.edges[a, b, label]["count"] += 1
         else:
-            out.add_edge(a, b, key=label, label=label, count=1,
-                         witness=Witness(u, v, data["action"], data["observation"]))
-    return AbstractGraph(abstraction, config, out, keys, index, graph.number_of_nodes(), graph.number_of_edges())
+            out.add_edge(a, b, key=label, label=label, count=1, witness=edge)
+    return AbstractGraph(abstraction, config, out, keys, index, graph.number_of_nodes(), len(transitions))
 
 
-def abstract_graph(exploration: Exploration, name: str, config: Config) -> AbstractGraph:
-    """The quotient of an exploration's graph under the abstraction called name."""
-    return quotient(exploration.graph, exploration.states, get_abstraction(name), config)
+def abstract_graph(exploration: Exploration, name: str, config: Config,
+                   transitions: list[Transition] | None = None) -> AbstractGraph:
+    """The quotient of an exploration under the abstraction called name: of the edges explicit
+    search recorded (the default), or of the transitions given (`every_transition`)."""
+    return quotient(exploration.graph, exploration.states, get_abstraction(name), config, transitions)
 
 
 def witness_steps(exploration: Exploration, witness: Witness) -> list[Step]:

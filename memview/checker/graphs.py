@@ -10,6 +10,7 @@ graph too large is refused with its size and a suggestion, never left to hang: b
 from __future__ import annotations
 
 import dataclasses
+import html
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from memview.checker.abstraction import AbstractGraph, abstract_graph, get_abstraction
+from memview.checker.abstraction import AbstractGraph, abstract_graph, every_transition, get_abstraction
 from memview.checker.alphabet import Scope, default_scope
 from memview.checker.explore import Exploration, explore
 from memview.errors import InputError
@@ -131,15 +132,23 @@ def bounded_exploration(design: Design, scope: Scope, abstraction: str, limits: 
         raise InputError("graph", f"{exc}, more than {what}; {suggestion(abstraction, depth - 1)}") from None
 
 
-def build_graph(design: Design, depth: int, abstraction: str, limits: Limits,
-                settings: tuple[str, ...] = ()) -> tuple[Exploration, AbstractGraph]:
+TRANSITIONS = ("all", "recorded")
+
+
+def build_graph(design: Design, depth: int, abstraction: str, limits: Limits, settings: tuple[str, ...] = (),
+                transitions: str = "all") -> tuple[Exploration, AbstractGraph]:
+    """Explore and take the quotient of every transition ("all") or of the edges explicit search
+    recorded ("recorded": one action per pair of states)."""
     get_abstraction(abstraction)
+    if transitions not in TRANSITIONS:
+        raise InputError("--transitions", f"expected all or recorded, got {transitions!r}")
     if limits.max_nodes < 1:
         raise InputError("--max-nodes", f"must be at least 1, got {limits.max_nodes}")
     scope = configured(default_scope(design, depth), settings)
     scope.start(design)  # a set-up the design (or the bounds) cannot serve is bad input
     exploration = bounded_exploration(design, scope, abstraction, limits)
-    graph = abstract_graph(exploration, abstraction, scope.config)
+    edges = every_transition(exploration, design, scope) if transitions == "all" else None
+    graph = abstract_graph(exploration, abstraction, scope.config, edges)
     if graph.nodes > limits.max_nodes:
         raise InputError("graph", f"the {abstraction} graph at depth {depth} has {graph.nodes} nodes and "
                          f"{graph.edges} edges, more than --max-nodes {limits.max_nodes}; "
@@ -167,34 +176,82 @@ def node_text(graph: AbstractGraph, node: int) -> str:
     return text
 
 
+ACCESS_KINDS = ("read", "write", "exec")
+
+
+def outcome_rank(label: str) -> int:
+    """Signals first (what a client's access met), then errnos, then ok."""
+    outcome = label.rsplit(" → ", 1)[-1]
+    return 2 if outcome == "ok" else 0 if outcome.startswith("SIG") else 1
+
+
+def merged_accesses(labels: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Accesses of one address with one outcome on one line: "B1 read/write @0 → SIGBUS/BUS_ADRERR"."""
+    groups: dict[tuple[str, ...], list[tuple[str, int]]] = {}
+    for label, count in labels:
+        action, _, outcome = label.rpartition(" → ")
+        words = action.split(" ")
+        if len(words) == 3 and words[1] in ACCESS_KINDS:
+            groups.setdefault((words[0], words[2], outcome), []).append((words[1], count))
+        else:
+            groups[(label,)] = [("", count)]
+    out = []
+    for key, members in groups.items():
+        if len(key) == 1:
+            out.append((key[0], members[0][1]))
+        else:
+            kinds = "/".join(kind for kind in ACCESS_KINDS if any(kind == m for m, _ in members))
+            out.append((f"{key[0]} {kinds} {key[1]} → {key[2]}", sum(c for _, c in members)))
+    return out
+
+
 def edge_lines(labels: list[tuple[str, int]]) -> str:
-    """Failing operations first (an errno or a signal says more than another ok), then the most
-    frequent; at most EDGE_LINES of them."""
-    labels = sorted(labels, key=lambda item: (item[0].endswith("→ ok"), -item[1], item[0]))
+    """At most EDGE_LINES labels of one arrow: signals first, then errnos, then ok, the most
+    frequent first within each; accesses differing only in their kind share a line."""
+    labels = sorted(merged_accesses(labels), key=lambda item: (outcome_rank(item[0]), -item[1], item[0]))
     lines = [f"{label} ×{count}" if count > 1 else label for label, count in labels[:EDGE_LINES]]
     if len(labels) > EDGE_LINES:
         lines.append(f"+ {len(labels) - EDGE_LINES} more")
     return "\n".join(lines)
 
 
+def html_lines(text: str, size: int | None = None) -> str:
+    """Rows of a Graphviz HTML-like label, left-aligned, leading spaces kept."""
+    rows = []
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        cell = "&#160;" * (len(line) - len(stripped)) + html.escape(stripped, quote=False)
+        if size is not None:
+            cell = f'<FONT POINT-SIZE="{size}" COLOR="#444444">{cell}</FONT>'
+        rows.append(f'<TR><TD ALIGN="LEFT">{cell}</TD></TR>')
+    return "".join(rows)
+
+
 def to_dot(graph: AbstractGraph, title: str) -> str:
     """DOT for a picture: one arrow per pair of abstract nodes, listing its edge labels (the first
-    EDGE_LINES, then how many more; GraphML has every one)."""
+    EDGE_LINES, then how many more; GraphML has every one). The labels of a node's loops are
+    written in its box, under "stays on", as Graphviz would draw them over other labels."""
     out = [
         "digraph memview {",
         f"  graph [rankdir=LR, fontname=\"DejaVu Sans\", fontsize=12, labelloc=t, label={dot_string(title)}, "
-        "nodesep=0.25, ranksep=0.6];",
+        "nodesep=0.3, ranksep=0.7];",
         '  node [shape=box, style="rounded", fontname="DejaVu Sans Mono", fontsize=10];',
         '  edge [fontname="DejaVu Sans Mono", fontsize=8, color="#555555"];',
     ]
-    for node in graph.graph.nodes:
-        extra = ', penwidth=2.5, style="rounded,filled", fillcolor="#fff3c4"' if node == 0 else ""
-        out.append(f"  n{node} [label={dot_string(node_text(graph, node))}{extra}];")
     pairs: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
     for u, v, key, data in graph.graph.edges(keys=True, data=True):
         pairs[u, v].append((key, data["count"]))
+    for node in graph.graph.nodes:
+        extra = ', penwidth=2.5, style="rounded,filled", fillcolor="#fff3c4"' if node == 0 else ""
+        rows = html_lines(node_text(graph, node))
+        if (node, node) in pairs:
+            rows += html_lines("stays on:\n" + "\n".join("  " + line for line in
+                                                        edge_lines(pairs[node, node]).split("\n")), size=8)
+        table = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">{rows}</TABLE>'
+        out.append(f"  n{node} [label=<{table}>{extra}];")
     for (u, v), labels in pairs.items():
-        out.append(f"  n{u} -> n{v} [label={dot_string(edge_lines(labels))}];")
+        if u != v:
+            out.append(f"  n{u} -> n{v} [label={dot_string(edge_lines(labels))}];")
     out.append("}")
     return "\n".join(out) + "\n"
 
@@ -251,7 +308,8 @@ def write_graph(graph: AbstractGraph, fmt: str, path: Path, title: str) -> None:
         render(to_dot(graph, title), fmt, path)
 
 
-def title_of(design: Design, graph: AbstractGraph, depth: int) -> str:
+def title_of(design: Design, graph: AbstractGraph, depth: int, transitions: str = "all") -> str:
+    edges = "transitions" if transitions == "all" else "recorded edges"
     return (f"design {design.name}: {graph.abstraction.name} graph, depth {depth} after the set-up\n"
             f"{graph.nodes} nodes, {graph.edges} edges (from {graph.concrete_nodes} states, "
-            f"{graph.concrete_edges} transitions)")
+            f"{graph.concrete_edges} {edges})")
