@@ -184,3 +184,16 @@ def test_large_graphs_are_refused_with_a_suggestion(tmp_path: Path) -> None:
     # Refused after the quotient: 19 layout nodes.
     assert_bad_input(memview("graph", "--max-nodes", "10", "--out", str(out)), "19 nodes", "--depth 1")
     assert not out.exists()
+
+
+@needs_dot
+def test_a_slow_rendering_is_stopped(exploration: Exploration, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from memview.checker import graphs
+    from memview.errors import InputError
+
+    monkeypatch.setattr(graphs, "RENDER_SECONDS", 0.001)
+    out = tmp_path / "g.png"
+    with pytest.raises(InputError, match="dot took more than"):
+        graphs.render(graphs.to_dot(abstract_graph(exploration, "none", SCOPE.config), "t"), "png", out)
+    assert not out.exists()

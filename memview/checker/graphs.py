@@ -29,7 +29,7 @@ from memview.model.design import Design
 
 FORMATS = {"dot": "dot", "gv": "dot", "graphml": "graphml", "png": "png", "svg": "svg"}
 MAX_DEPTH = 6
-EXPLORE_LIMIT = 50_000  # concrete states explored, whatever the abstraction
+EXPLORE_LIMIT = 20_000  # concrete states explored, whatever the abstraction (about 1.3M steps, twice)
 GROWTH = 8  # states per depth past 2, measured on seed and fdpass (docs/graphs.md)
 EDGE_LINES = 4  # edge labels written on one picture edge; the rest are counted
 RENDER_SECONDS = 120.0
@@ -288,7 +288,7 @@ def render(dot_text: str, fmt: str, path: Path) -> None:
                             timeout=RENDER_SECONDS, check=False)
         except subprocess.TimeoutExpired:
             path.unlink(missing_ok=True)
-            raise InputError("graph", f"dot took more than {RENDER_SECONDS:.0f}s to lay the graph out; "
+            raise InputError("graph", f"dot took more than {RENDER_SECONDS:g}s to lay the graph out; "
                              "write --format dot or graphml, or pass a smaller --max-nodes") from None
     if result.returncode != 0:
         first = (result.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[0]
