@@ -274,6 +274,13 @@ class AbstractGraph:
         return [(u, v, k, data["witness"]) for u, v, k, data in self.graph.edges(keys=True, data=True)]
 
 
+def graph_of(exploration: Exploration) -> nx.DiGraph:
+    """The exploration's graph; an exploration made with keep_graph=False has none to take apart."""
+    if exploration.graph is None:
+        raise ValueError("this exploration kept no graph: explore with keep_graph=True")
+    return exploration.graph
+
+
 def recorded_transitions(graph: nx.DiGraph) -> list[Transition]:
     """The edges explicit search recorded: one action per pair of states, the first it found."""
     return [Transition(u, v, data["action"], data["observation"]) for u, v, data in graph.edges(data=True)]
@@ -286,7 +293,7 @@ def every_transition(exploration: Exploration, design: Design, scope: Scope) -> 
     machine = Machine(design, scope.config)
     index = {state: node for node, state in enumerate(exploration.states)}
     out = []
-    for node, depth in exploration.graph.nodes(data="depth"):
+    for node, depth in graph_of(exploration).nodes(data="depth"):
         if depth >= scope.depth:
             continue
         pre = exploration.states[node]
@@ -332,7 +339,7 @@ def abstract_graph(exploration: Exploration, name: str, config: Config,
                    transitions: list[Transition] | None = None) -> AbstractGraph:
     """The quotient of an exploration under the abstraction called name: of the edges explicit
     search recorded (the default), or of the transitions given (`every_transition`)."""
-    return quotient(exploration.graph, exploration.states, get_abstraction(name), config, transitions)
+    return quotient(graph_of(exploration), exploration.states, get_abstraction(name), config, transitions)
 
 
 def witness_steps(exploration: Exploration, witness: Witness) -> list[Step]:
