@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck unit clean
+.PHONY: setup graphviz run test lint typecheck unit clean
 
 setup: $(STAMP)
 
@@ -16,7 +16,21 @@ $(STAMP): pyproject.toml constraints.txt
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@# The linux backend's C helper (cffi); without a compiler this says so in one line and set-up goes on.
 	-$(BIN)/python -m memview.backends.linux.build
+	@# Graphviz renders `memview graph --format png|svg`; best effort, set-up goes on without it.
+	-$(MAKE) --no-print-directory graphviz
 	touch $@
+
+# Graphviz's `dot` (for `memview graph` pictures): installed with apt-get when missing and we are
+# root; otherwise say what to do. DOT and GraphML output need nothing.
+graphviz:
+	@if command -v dot >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing Debian's graphviz (memview graph --format png|svg runs dot)"; \
+		apt-get update -qq && apt-get install -y -qq graphviz >/dev/null; \
+	else \
+		echo "make: graphviz is missing (memview graph --format png|svg needs dot): run 'sudo apt-get install graphviz' or 'sudo make graphviz'"; \
+		exit 1; \
+	fi
 
 # The main job: check every property of the built-in seed design; then the same engine on today's
 # practice (design fdpass: A hands B its raw fds), with each attack it finds replayed on real

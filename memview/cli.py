@@ -1,4 +1,4 @@
-"""The `memview` command line: designs, properties, check, explain.
+"""The `memview` command line: designs, properties, check, prove, diff, replay, conform, fuzz, graph, explain.
 
 Exit codes: 0 all hold, 1 a violation, 2 bad input (one line on stderr, no traceback), 3 an
 internal error of memview (one line naming where, never a traceback).
@@ -485,6 +485,48 @@ def fuzz(backend_spec: str, design_spec: str, examples: int, steps: int, seed: i
             if key in out:
                 click.echo(f"wrote {out[key]}")
     sys.exit(EXIT_VIOLATION if result.failure else EXIT_OK)
+
+
+@cli.command()
+@click.option("--design", "design_spec", default="seed", show_default=True, help="Built-in name or TOML file.")
+@click.option("--depth", type=int, default=2, show_default=True, help="Explicit-search depth after the set-up prefix.")
+@click.option("--abstract", "abstraction", default="layout", show_default=True,
+              help="none (the concrete graph), layout, client or layout+client.")
+@click.option("--config", "settings", multiple=True, metavar="BOUND=N",
+              help="Change a bound of the small configuration (repeatable), e.g. ranges=1.")
+@click.option("--format", "fmt", type=click.Choice(["dot", "graphml", "png", "svg"]), default=None,
+              help="Output format [default: from --out's suffix].")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("--transitions", type=click.Choice(["all", "recorded"]), default="all", show_default=True,
+              help="Every action from every expanded state, or only the edges explicit search recorded (one per pair "
+              "of states: none's graph is then explore's own).")
+@click.option("--max-nodes", type=int, default=2000, show_default=True,
+              help="Refuse a graph with more nodes than this (before exploring where the estimate says so).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def graph(design_spec: str, depth: int, abstraction: str, settings: tuple[str, ...], fmt: str | None, out: Path,
+          transitions: str, max_nodes: int, as_json: bool) -> None:
+    """Write the reachable state graph of a small configuration, or its quotient under an abstraction.
+
+    Edges are labelled by operation and outcome; the post-set-up state is marked. PNG and SVG are
+    drawn by Graphviz's dot (`make graphviz` installs it).
+    """
+    from memview.checker.abstraction import get_abstraction
+    from memview.checker.graphs import Limits, build_graph, output_format, title_of, write_graph
+
+    get_abstraction(abstraction)
+    fmt = output_format(fmt, out)
+    design = load_design(design_spec)
+    _, result = build_graph(design, depth, abstraction, Limits(max_nodes), settings, transitions)
+    write_graph(result, fmt, out, title_of(design, result, depth, transitions))
+    if as_json:
+        emit_json({"design": design.name, "depth": depth, "abstraction": abstraction, "transitions": transitions,
+                   "format": fmt,
+                   "out": str(out), "nodes": result.nodes, "edges": result.edges,
+                   "concrete": {"nodes": result.concrete_nodes, "edges": result.concrete_edges}})
+    else:
+        click.echo(f"wrote {out}: {abstraction} graph of {design.name} at depth {depth}, {result.nodes} nodes and "
+                   f"{result.edges} edges (from {result.concrete_nodes} states and {result.concrete_edges} "
+                   f"{'transitions' if transitions == 'all' else 'recorded edges'})")
 
 
 @cli.command()
