@@ -530,6 +530,75 @@ def graph(design_spec: str, depth: int, abstraction: str, settings: tuple[str, .
 
 
 @cli.command()
+@click.option("--design", "design_spec", default="seed", show_default=True, help="Built-in name or TOML file.")
+@click.option("--coverage", "kinds", multiple=True, default=("edges",), show_default=True,
+              help="edges (of the abstract state graph), decisions or properties (repeatable).")
+@click.option("--depth", type=int, default=None,
+              help="Explicit-search depth after the set-up prefix [default: edges 2, decisions and properties 3].")
+@click.option("--abstract", "abstraction", default="layout", show_default=True,
+              help="The abstraction whose edges --coverage edges covers: layout, client, layout+client or none.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the traces here (ITF JSON), one file each.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def generate(design_spec: str, kinds: tuple[str, ...], depth: int | None, abstraction: str, out_dir: Path | None,
+             as_json: bool) -> None:
+    """Generate regression traces that together cover the abstract graph's edges, the design's
+    decisions or the properties' interesting steps; each carries the design's observations."""
+    from memview.checker.abstraction import get_abstraction
+    from memview.checker.check import prepare_out_dir
+    from memview.checker.coverage import COVERAGES, cover_decisions, cover_edges, cover_properties
+    from memview.checker.graphs import MAX_DEPTH, Limits, bounded_exploration
+    from memview.traces.itf import write_trace
+
+    for kind in kinds:
+        if kind not in COVERAGES:
+            raise InputError("--coverage", f"unknown coverage {kind!r} (choose from {', '.join(COVERAGES)})")
+    get_abstraction(abstraction)
+    if depth is not None and not 1 <= depth <= MAX_DEPTH:
+        raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
+    design = load_design(design_spec)
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
+    results = []
+    for kind in dict.fromkeys(kinds):
+        at = depth or (2 if kind == "edges" else 3)
+        scope = default_scope(design, at)
+        scope.start(design)
+        if kind == "edges":
+            exploration = bounded_exploration(design, scope, abstraction, Limits(max_nodes=1 << 30))
+            results.append(cover_edges(design, scope, exploration, abstraction))
+        elif kind == "decisions":
+            results.append(cover_decisions(design, at))
+        else:
+            results.append(cover_properties(design, scope))
+    written = []
+    if out_dir is not None:
+        for result in results:
+            for name, trace in result.traces:
+                path = out_dir / f"{name}.itf.json"
+                write_trace(trace, path)
+                written.append(str(path))
+    if as_json:
+        emit_json({"design": design.name, "results": [r.to_json() for r in results], "written": written})
+    else:
+        table = Table(title=f"memview generate: design {design.name}", title_justify="left")
+        for column in ("coverage", "goals", "covered", "traces", "steps", "lower bound (steps)"):
+            table.add_column(column, justify="left" if column == "coverage" else "right")
+        for r in results:
+            bound = f"{r.lower_bound} ({r.steps / r.lower_bound:.2f}x)" if r.lower_bound else "-"
+            what = f"edges ({abstraction})" if r.kind == "edges" else r.kind
+            table.add_row(what, str(r.goals), f"{r.covered} ({100 * r.covered // max(r.goals, 1)}%)",
+                          str(len(r.traces)), str(r.steps), bound)
+        out_console().print(table)
+        for r in results:
+            for missing in r.uncovered:
+                click.echo(f"not covered ({r.kind}): {missing}")
+        if out_dir is not None:
+            click.echo(f"wrote {len(written)} traces to {out_dir}")
+    sys.exit(EXIT_OK)
+
+
+@cli.command()
 @click.argument("trace_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def explain(trace_file: Path, as_json: bool) -> None:
