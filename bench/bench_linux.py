@@ -21,7 +21,7 @@ from memview.model.constants import MMAP_BASE
 from memview.model.design import SEED
 from memview.model.ops import Action, action
 from memview.traces.conform import conform
-from memview.traces.corpus import load_corpus
+from memview.traces.corpus import regression_corpus
 
 P = 4096
 VIEW_PAGES = 64
@@ -73,7 +73,7 @@ def accesses(count: int) -> list[dict[str, Any]]:
 
 
 def replay(rounds: int, reads: int) -> list[dict[str, Any]]:
-    corpus = load_corpus()
+    corpus = regression_corpus()
     steps = 0
     began = time.perf_counter()
     for _ in range(rounds):

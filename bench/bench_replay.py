@@ -17,12 +17,12 @@ from memview.model.constants import MMAP_BASE
 from memview.model.machine import Machine
 from memview.model.ops import action
 from memview.traces.conform import conform
-from memview.traces.corpus import load_corpus, seed_scenario
+from memview.traces.corpus import regression_corpus, seed_scenario
 from memview.traces.trace import Step, Trace
 
 
 def measure(spec: str, rounds: int) -> dict[str, Any]:
-    corpus = load_corpus()
+    corpus = regression_corpus()
     steps = 0
     started = time.perf_counter()
     for _ in range(rounds):

@@ -408,13 +408,14 @@ def replay(trace_files: tuple[Path, ...], backend_spec: str, design_spec: str | 
 
 @cli.command()
 @click.argument("trace_files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--corpus", is_flag=True, help="Also run the regression corpus shipped with memview.")
+@click.option("--corpus", is_flag=True, help="Also run the regression corpus shipped with memview (all but the "
+              "broken designs' counterexamples).")
 @backend_options
 def conform(trace_files: tuple[Path, ...], corpus: bool, backend_spec: str, design_spec: str | None, lenient: bool,
             timeout: float, junit: Path | None, out_dir: Path | None, as_json: bool) -> None:
     """Check a backend's conformance on the corpus and/or given traces."""
     from memview.backends.registry import open_backend
-    from memview.traces.corpus import load_corpus
+    from memview.traces.corpus import regression_corpus
     from memview.traces.itf import read_trace
 
     open_backend(backend_spec)  # a bad name or a missing command fails before any trace is read
@@ -423,7 +424,7 @@ def conform(trace_files: tuple[Path, ...], corpus: bool, backend_spec: str, desi
         raise InputError("conform", "name traces or pass --corpus")
     named = [(str(path), read_trace(path)) for path in trace_files]
     if corpus:
-        named = [*load_corpus(), *named]
+        named = [*regression_corpus(), *named]
     judge_traces(named, backend_spec, design_spec, lenient, timeout, junit, out_dir, as_json, "memview.conform")
 
 

@@ -33,7 +33,7 @@ from memview.model.ops import Action, action
 from memview.model.state import State
 from memview.properties.catalogue import select_properties
 from memview.traces.conform import CONFORM, conform, judged_as
-from memview.traces.corpus import load_corpus, seed_scenario
+from memview.traces.corpus import regression_corpus, seed_scenario
 
 pytestmark = pytest.mark.usefixtures("linux_backend_available")
 
@@ -64,7 +64,7 @@ def shared_view(clients: int = 1) -> list[Action]:
 
 @pytest.mark.parametrize("design", sorted(BUILTIN))
 def test_the_corpus_conforms_on_linux(design: str) -> None:
-    for name, trace in load_corpus():
+    for name, trace in regression_corpus():
         verdict = conform(name, judged_as(trace, BUILTIN[design]), LinuxBackend())
         assert verdict.status == CONFORM, verdict.report()
 
@@ -200,7 +200,7 @@ def test_a_silent_client_is_a_hang_after_the_step_limit_and_is_reaped() -> None:
 
 
 def replay_corpus_many(times: int) -> None:
-    corpus = load_corpus()
+    corpus = regression_corpus()
     for index in range(times):
         name, trace = corpus[index % len(corpus)]
         verdict = conform(name, trace, LinuxBackend())

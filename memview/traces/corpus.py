@@ -5,7 +5,10 @@ For every variant of every open decision, the shortest trace on which the seed a
 differ (from memview.checker.diff), recorded with the seed's observations: a backend that conforms
 on all of them implements the seed's choice of every decision. The `fdpass-*` traces are recorded
 under design fdpass (A hands B its raw fds): each ends in an access the seed's driver exists to
-stop, and conforming on them means a backend really lets B do it. Regenerate with
+stop, and conforming on them means a backend really lets B do it. The `cover-*` traces together
+take every edge of the seed's layout graph at depth 2 (`memview generate`), and the `broken-*`
+traces are explicit search's shortest counterexamples for each deliberately broken design, recorded
+under that design. Regenerate with
 `python -m memview.traces.corpus --write`; tests check the committed corpus is current.
 """
 
@@ -17,7 +20,7 @@ from pathlib import Path
 
 from memview.model.config import Config
 from memview.model.constants import MMAP_BASE
-from memview.model.design import DECISIONS, SEED
+from memview.model.design import DECISIONS, DECISIONS_BY_NAME, SEED, Design
 from memview.model.machine import Machine
 from memview.model.ops import Action, action
 from memview.traces.itf import read_trace, trace_to_itf, write_trace
@@ -150,11 +153,50 @@ def fdpass_exploit(name: str) -> Trace:
     return trace
 
 
+COVER_DEPTH = 2  # the depth of the seed's layout graph whose every edge the corpus covers
+BROKEN_DEPTH = 3  # explicit search of each broken design for its shortest counterexamples
+
+
+def coverage_traces() -> dict[str, Trace]:
+    """Traces that together take every edge of the seed's layout graph (memview generate)."""
+    from memview.checker.alphabet import default_scope
+    from memview.checker.coverage import cover_edges
+    from memview.checker.explore import explore
+
+    scope = default_scope(SEED, COVER_DEPTH)
+    exploration = explore(SEED, scope, [], stop_when_all_violated=False)
+    coverage = cover_edges(SEED, scope, exploration, "layout")
+    return {f"cover-{name}": trace for name, trace in coverage.traces}
+
+
+def broken_counterexamples() -> dict[str, Trace]:
+    """The shortest counterexample explicit search finds for every property each deliberately
+    broken design violates, recorded under that design."""
+    from memview.checker.alphabet import default_scope
+    from memview.checker.explore import counterexample, explore
+    from memview.properties.catalogue import CATALOGUE
+
+    out = {}
+    for decision in DECISIONS:
+        if not decision.broken:
+            continue
+        for variant in list(decision.variants)[1:]:
+            design = SEED.with_choices(f"{decision.name}={variant}", {decision.name: variant})
+            scope = default_scope(design, BROKEN_DEPTH)
+            found = explore(design, scope, list(CATALOGUE), keep_graph=False)
+            for prop in CATALOGUE:
+                if prop.id in found.violations:
+                    out[f"broken-{decision.name}-{variant}-{prop.id}"] = counterexample(design, scope, found, prop.id)
+    return out
+
+
 def build_corpus() -> dict[str, Trace]:
     from memview.checker.diff import lockstep
 
     corpus: dict[str, Trace] = {"seed-scenario": seed_scenario()}
     corpus.update((name, fdpass_exploit(name)) for name in FDPASS_EXPLOITS)
+    corpus.update(coverage_traces())
+    corpus.update(broken_counterexamples())
     for decision in DECISIONS:
         if decision.broken:
             continue
@@ -173,7 +215,18 @@ def corpus_files() -> list[Path]:
 
 
 def load_corpus() -> list[tuple[str, Trace]]:
+    """Every trace of the corpus (what `memview corpus check` replays)."""
     return [(path.name, read_trace(path)) for path in corpus_files()]
+
+
+def takes_broken_variant(design: Design) -> bool:
+    return any(DECISIONS_BY_NAME[name].broken for name in design.overrides())
+
+
+def regression_corpus() -> list[tuple[str, Trace]]:
+    """The traces an implementation is judged on (`conform --corpus`): all but the counterexamples
+    of the deliberately broken designs, which no implementation should conform to."""
+    return [(name, trace) for name, trace in load_corpus() if not takes_broken_variant(trace.design)]
 
 
 def main(argv: list[str] | None = None) -> int:
