@@ -11,17 +11,35 @@
  * shared mapping per view page; one fork slot (B1's child); 3 vma slots per process.
  *
  * Variants (spin -D...): REVOCATION_SKIP (revocation=skip), PERM_OR (perm-combine=or),
- * XLATE_MEMOFF (translation=mem-offset). Properties as assertions: PROP_REVOKE, PROP_AND,
- * PROP_XLATE select one; none selects all three.
+ * XLATE_MEMOFF (translation=mem-offset). Properties as assertions: -DONLY_REVOKE, -DONLY_AND or
+ * -DONLY_XLATE checks one; none checks all three.
  *
  * The depth bound is pan's own: compile with -DBFS and run pan -m(DEPTH+1); the extra level is the
  * one d_step that puts the set-up state in place, so SPIN's stored states are explore's plus one.
  */
 
-#if !defined(PROP_REVOKE) && !defined(PROP_AND) && !defined(PROP_XLATE)
-#define PROP_REVOKE
-#define PROP_AND
-#define PROP_XLATE
+/* Each property is always compiled and read (a ghost no assertion reads would be dropped from the
+   state vector by spin, and the state count would no longer be explore's); -DONLY_REVOKE etc. turn
+   the other assertions into `true`. */
+#ifdef ONLY_REVOKE
+#define CHK_REVOKE 1
+#define CHK_AND 0
+#define CHK_XLATE 0
+#endif
+#ifdef ONLY_AND
+#define CHK_REVOKE 0
+#define CHK_AND 1
+#define CHK_XLATE 0
+#endif
+#ifdef ONLY_XLATE
+#define CHK_REVOKE 0
+#define CHK_AND 0
+#define CHK_XLATE 1
+#endif
+#ifndef CHK_REVOKE
+#define CHK_REVOKE 1
+#define CHK_AND 1
+#define CHK_XLATE 1
 #endif
 
 #define R 1
@@ -278,12 +296,8 @@ inline access(P, A, K) {
              if :: !cached -> pte[PI(P, vpage)] = PTE_VALID | perms | (oi << 4); pte_page[PI(P, vpage)] = bpage
                 :: else -> skip fi
           :: obs == OK ->
-#ifdef PROP_AND
-             assert(mapped && (prot & K) == K && configured && (rperms & K) == K);
-#endif
-#ifdef PROP_REVOKE
-             assert(configured && !revoked[(vpage < 2 -> vpage : 2)]);
-#endif
+             assert(!CHK_AND || (mapped && (prot & K) == K && configured && (rperms & K) == K));
+             assert(!CHK_REVOKE || (configured && !revoked[(vpage < 2 -> vpage : 2)]));
              lb = vpage + rdelta;                                 /* where the layout says it lands */
              for (i : 0 .. 3) { before[i] = odata[i] }
              if :: !cached -> pte[PI(P, vpage)] = PTE_VALID | perms | (oi << 4); pte_page[PI(P, vpage)] = bpage
@@ -291,16 +305,11 @@ inline access(P, A, K) {
              if
              :: K == W ->
                 odata[oi * 2 + bpage] = 2;
-#ifdef PROP_XLATE
-                assert(lb >= 0 && lb < 2);
-                before[robj * 2 + lb] = 2;
-                for (i : 0 .. 3) { assert(before[i] == odata[i]) }
-#endif
+                assert(!CHK_XLATE || (lb >= 0 && lb < 2));
+                if :: lb >= 0 && lb < 2 -> before[robj * 2 + lb] = 2 :: else -> skip fi;
+                for (i : 0 .. 3) { assert(!CHK_XLATE || before[i] == odata[i]) }
              :: else ->
-#ifdef PROP_XLATE
-                assert(odata[oi * 2 + bpage] == (lb >= 0 && lb < 2 -> before[robj * 2 + lb] : 0))
-#endif
-                skip
+                assert(!CHK_XLATE || odata[oi * 2 + bpage] == (lb >= 0 && lb < 2 -> before[robj * 2 + lb] : 0))
              fi
           :: else -> skip
           fi
