@@ -99,6 +99,9 @@ byte before[4];
 #define VI(p, s) (((p) - 1) * 3 + (s))
 #define PI(p, v) (((p) - 1) * 2 + (v))
 /* The first failing check decides (the rules' `guarded` lists). */
+/* One action: a single atomic transition, so pan's depth counts actions. The label is printed only
+   when spin replays a trail (spin -t), which is how bench_spin.py shows SPIN's counterexample. */
+#define STEP(label, body) d_step { printf("MEMVIEW "); printf(label); printf("\n"); body; DONE }
 #define CHECK(c, e) if :: err == 0 && (c) -> err = e :: else -> skip fi
 #define CLEAR_RANGE(k) r_used[k] = 0; r_lo[k] = 0; r_hi[k] = 0; r_obj[k] = 0; r_delta[k] = 0; r_perms[k] = 0
 #define CLEAR_VMA(k) v_used[k] = 0; v_lo[k] = 0; v_hi[k] = 0; v_delta[k] = 0; v_attrs[k] = 0
@@ -123,271 +126,238 @@ inline revoke(lo, hi) {
 
 /* view_map_fd by A through its control fd; FDOFF, SIZE, MEM in pages; MODE of the src fd. */
 inline map_fd(OBJ, MODE, FDOFF, SIZE, MEM, PERMS) {
-  d_step {
-    err = 0;
-    perms = PERMS;
-    CHECK(!ctl, 9);                                               /* EBADF */
-    if :: perms == 0 -> perms = R | W :: else -> skip fi          /* empty-perms=read-write */
-    CHECK((perms & W) && !(perms & R), 22);                       /* write-only=einval */
-    CHECK(MEM + SIZE > vsize, 22);                                /* EINVAL: past the view's size */
-    CHECK((perms & W) && !(MODE & W), 13);                        /* map-perm=refuse: EACCES */
-    CHECK((perms & W) && (oseals[OBJ] & (SEAL_WRITE | SEAL_FUTURE_WRITE)), 1);   /* EPERM */
-    busy = 0;
-    for (i : 0 .. 1) {
-      if :: r_used[i] && r_lo[i] < MEM + SIZE && MEM < r_hi[i] -> busy = 1 :: else -> skip fi
-    }
-    CHECK(busy, 17);                                              /* overlap=eexist */
-    slot = (!r_used[0] -> 0 : (!r_used[1] -> 1 : 2));
-    CHECK(slot == 2, 28);                                         /* ENOSPC */
-    if
-    :: err == 0 ->
-       r_used[slot] = 1; r_lo[slot] = MEM; r_hi[slot] = MEM + SIZE; r_obj[slot] = OBJ;
-       r_delta[slot] = FDOFF - MEM; r_perms[slot] = perms;
-       for (i : 0 .. 1) {
-         if :: MEM <= i && i < MEM + SIZE -> revoked[i] = 0 :: else -> skip fi
-       }
-    :: else -> skip
-    fi
-    ;DONE
+  err = 0;
+  perms = PERMS;
+  CHECK(!ctl, 9);                                               /* EBADF */
+  if :: perms == 0 -> perms = R | W :: else -> skip fi          /* empty-perms=read-write */
+  CHECK((perms & W) && !(perms & R), 22);                       /* write-only=einval */
+  CHECK(MEM + SIZE > vsize, 22);                                /* EINVAL: past the view's size */
+  CHECK((perms & W) && !(MODE & W), 13);                        /* map-perm=refuse: EACCES */
+  CHECK((perms & W) && (oseals[OBJ] & (SEAL_WRITE | SEAL_FUTURE_WRITE)), 1);   /* EPERM */
+  busy = 0;
+  for (i : 0 .. 1) {
+    if :: r_used[i] && r_lo[i] < MEM + SIZE && MEM < r_hi[i] -> busy = 1 :: else -> skip fi
   }
+  CHECK(busy, 17);                                              /* overlap=eexist */
+  slot = (!r_used[0] -> 0 : (!r_used[1] -> 1 : 2));
+  CHECK(slot == 2, 28);                                         /* ENOSPC */
+  if
+  :: err == 0 ->
+     r_used[slot] = 1; r_lo[slot] = MEM; r_hi[slot] = MEM + SIZE; r_obj[slot] = OBJ;
+     r_delta[slot] = FDOFF - MEM; r_perms[slot] = perms;
+     for (i : 0 .. 1) {
+       if :: MEM <= i && i < MEM + SIZE -> revoked[i] = 0 :: else -> skip fi
+     }
+  :: else -> skip
+  fi
 }
 
 /* view_unmap_fd (unmap-span=split): cut [MEM, MEM + SIZE) out of every range, then revoke it. */
 inline unmap_fd(MEM, SIZE) {
-  d_step {
-    err = 0;
-    CHECK(!ctl, 9);
-    CHECK(MEM + SIZE > vsize, 22);
-    if
-    :: err == 0 ->
-       for (i : 0 .. 1) {
-         if
-         :: r_used[i] && r_lo[i] < MEM + SIZE && MEM < r_hi[i] ->
-            assert(!(r_lo[i] < MEM && MEM + SIZE < r_hi[i]));   /* no split of a range in two here */
-            if
-            :: r_lo[i] < MEM -> r_hi[i] = MEM
-            :: MEM + SIZE < r_hi[i] -> r_lo[i] = MEM + SIZE
-            :: else -> CLEAR_RANGE(i)
-            fi
-         :: else -> skip
-         fi
-       }
-       revoke(MEM, MEM + SIZE)
-    :: else -> skip
-    fi
-    ;DONE
-  }
+  err = 0;
+  CHECK(!ctl, 9);
+  CHECK(MEM + SIZE > vsize, 22);
+  if
+  :: err == 0 ->
+     for (i : 0 .. 1) {
+       if
+       :: r_used[i] && r_lo[i] < MEM + SIZE && MEM < r_hi[i] ->
+          assert(!(r_lo[i] < MEM && MEM + SIZE < r_hi[i]));   /* no split of a range in two here */
+          if
+          :: r_lo[i] < MEM -> r_hi[i] = MEM
+          :: MEM + SIZE < r_hi[i] -> r_lo[i] = MEM + SIZE
+          :: else -> CLEAR_RANGE(i)
+          fi
+       :: else -> skip
+       fi
+     }
+     revoke(MEM, MEM + SIZE)
+  :: else -> skip
+  fi
 }
 
 /* view_set_size (sizing=ioctl, shrink=revoke). */
 inline set_size(N) {
-  d_step {
-    err = 0;
-    CHECK(!ctl, 9);
-    if
-    :: err == 0 ->
-       for (i : 0 .. 1) {
-         if
-         :: r_used[i] && r_hi[i] > N ->
-            if :: r_lo[i] < N -> r_hi[i] = N :: else -> CLEAR_RANGE(i) fi
-         :: else -> skip
-         fi
-       }
-       if :: N < vsize -> revoke(N, LAST) :: else -> skip fi;
-       vsize = N
-    :: else -> skip
-    fi
-    ;DONE
-  }
+  err = 0;
+  CHECK(!ctl, 9);
+  if
+  :: err == 0 ->
+     for (i : 0 .. 1) {
+       if
+       :: r_used[i] && r_hi[i] > N ->
+          if :: r_lo[i] < N -> r_hi[i] = N :: else -> CLEAR_RANGE(i) fi
+       :: else -> skip
+       fi
+     }
+     if :: N < vsize -> revoke(N, LAST) :: else -> skip fi;
+     vsize = N
+  :: else -> skip
+  fi
 }
 
 /* A's pwrite(fd 1 = ram, offset 0, byte 1). */
 inline pwrite_ram() {
-  d_step {
-    if
-    :: oseals[0] & (SEAL_WRITE | SEAL_FUTURE_WRITE) -> skip     /* EPERM */
-    :: else -> odata[0] = 1
-    fi
-    ;DONE
-  }
+  if
+  :: oseals[0] & (SEAL_WRITE | SEAL_FUTURE_WRITE) -> skip     /* EPERM */
+  :: else -> odata[0] = 1
+  fi
 }
 
 /* A's ftruncate(fd 1 = ram, N pages); a growing memfd keeps its bytes (rules_backing). */
 inline ftruncate_ram(N) {
-  d_step {
-    if
-    :: N < osize[0] && (oseals[0] & SEAL_SHRINK) -> skip         /* EPERM */
-    :: else ->
-       if
-       :: N < osize[0] -> for (i : 0 .. 1) { if :: i >= N -> odata[i] = 0 :: else -> skip fi }
-       :: else -> skip
-       fi;
-       osize[0] = N
-    fi
-    ;DONE
-  }
+  if
+  :: N < osize[0] && (oseals[0] & SEAL_SHRINK) -> skip         /* EPERM */
+  :: else ->
+     if
+     :: N < osize[0] -> for (i : 0 .. 1) { if :: i >= N -> odata[i] = 0 :: else -> skip fi }
+     :: else -> skip
+     fi;
+     osize[0] = N
+  fi
 }
 
 /* A's F_ADD_SEALS on ram (seal-write=ebusy). */
 inline seal_ram(S) {
-  d_step {
-    err = 0;
-    CHECK(oseals[0] & SEAL_SEAL, 1);
-    busy = 0;
-    for (i : 0 .. 1) {
-      if :: r_used[i] && r_obj[i] == 0 && (r_perms[i] & W) -> busy = 1 :: else -> skip fi
-    }
-    CHECK((S & SEAL_WRITE) && busy, 16);                          /* EBUSY */
-    if :: err == 0 -> oseals[0] = oseals[0] | S :: else -> skip fi
-    ;DONE
+  err = 0;
+  CHECK(oseals[0] & SEAL_SEAL, 1);
+  busy = 0;
+  for (i : 0 .. 1) {
+    if :: r_used[i] && r_obj[i] == 0 && (r_perms[i] & W) -> busy = 1 :: else -> skip fi
   }
+  CHECK((S & SEAL_WRITE) && busy, 16);                          /* EBUSY */
+  if :: err == 0 -> oseals[0] = oseals[0] | S :: else -> skip fi
 }
 
 /* rules_access.access for client P at process page A (an address at a page start), kind K, byte 2. */
 inline access(P, A, K) {
-  d_step {
-    obs = ERR;                                                    /* ESRCH for a dead child */
-    if
-    :: P == 1 || alive2 ->
-       mapped = 0; vi = 0;
-       for (i : 0 .. 2) {
-         if :: v_used[VI(P, i)] && v_lo[VI(P, i)] <= A && A < v_hi[VI(P, i)] -> mapped = 1; vi = VI(P, i)
-            :: else -> skip fi
-       }
-       if
-       :: !mapped -> obs = SIG                                    /* SEGV_MAPERR */
-       :: else ->
-          vpage = A + v_delta[vi];
-          prot = v_attrs[vi] & 7;
-          configured = 0; rperms = 0; robj = 0; rdelta = 0;
-          for (i : 0 .. 1) {
-            if :: r_used[i] && r_lo[i] <= vpage && vpage < r_hi[i] ->
-                  configured = 1; rperms = r_perms[i]; robj = r_obj[i]; rdelta = r_delta[i]
-               :: else -> skip fi
-          }
-          pteval = (vpage < 2 -> pte[PI(P, vpage)] : 0);
-          cached = (pteval & PTE_VALID) != 0;
-          perms = (cached -> pteval & 7 : rperms);
-          oi = (cached -> pteval >> 4 : robj);
+  obs = ERR;                                                    /* ESRCH for a dead child */
+  if
+  :: P == 1 || alive2 ->
+     mapped = 0; vi = 0;
+     for (i : 0 .. 2) {
+       if :: v_used[VI(P, i)] && v_lo[VI(P, i)] <= A && A < v_hi[VI(P, i)] -> mapped = 1; vi = VI(P, i)
+          :: else -> skip fi
+     }
+     if
+     :: !mapped -> obs = SIG                                    /* SEGV_MAPERR */
+     :: else ->
+        vpage = A + v_delta[vi];
+        prot = v_attrs[vi] & 7;
+        configured = 0; rperms = 0; robj = 0; rdelta = 0;
+        for (i : 0 .. 1) {
+          if :: r_used[i] && r_lo[i] <= vpage && vpage < r_hi[i] ->
+                configured = 1; rperms = r_perms[i]; robj = r_obj[i]; rdelta = r_delta[i]
+             :: else -> skip fi
+        }
+        pteval = (vpage < 2 -> pte[PI(P, vpage)] : 0);
+        cached = (pteval & PTE_VALID) != 0;
+        perms = (cached -> pteval & 7 : rperms);
+        oi = (cached -> pteval >> 4 : robj);
 #ifdef XLATE_MEMOFF
-          bpage = (cached -> pte_page[PI(P, vpage)] : vpage);
+        bpage = (cached -> pte_page[PI(P, vpage)] : vpage);
 #else
-          bpage = (cached -> pte_page[PI(P, vpage)] : vpage + rdelta);
+        bpage = (cached -> pte_page[PI(P, vpage)] : vpage + rdelta);
 #endif
 #ifdef PERM_OR
-          comb = prot | perms;
-          allowed = (comb & K) == K;
-          vma_denied = !allowed;
+        comb = prot | perms;
+        allowed = (comb & K) == K;
+        vma_denied = !allowed;
 #else
-          comb = prot & perms;
-          allowed = (comb & K) == K;
-          vma_denied = (prot & K) != K;
+        comb = prot & perms;
+        allowed = (comb & K) == K;
+        vma_denied = (prot & K) != K;
 #endif
-          far = K == X && !(prot & X) && prot != 0 && !cached;     /* a fetch handled as a read fault */
-          obs = OK;
-          if :: vma_denied && !far -> obs = SIG :: else -> skip fi;              /* SEGV_ACCERR */
-          if :: obs == OK && vpage >= vsize -> obs = SIG :: else -> skip fi;     /* SIGBUS */
-          if :: obs == OK && !cached && !configured -> obs = SIG :: else -> skip fi;  /* unconfigured */
-          if :: obs == OK && (far -> !(perms & R) : !allowed) -> obs = SIG :: else -> skip fi;  /* denied */
-          if :: obs == OK && (bpage < 0 || bpage >= osize[oi]) -> obs = SIG :: else -> skip fi;  /* EOF */
-          if
-          :: obs == OK && far ->                                   /* present now; the fetch faults */
-             obs = SIG;
-             if :: !cached -> pte[PI(P, vpage)] = PTE_VALID | perms | (oi << 4); pte_page[PI(P, vpage)] = bpage
-                :: else -> skip fi
-          :: obs == OK ->
-             assert(!CHK_AND || (mapped && (prot & K) == K && configured && (rperms & K) == K));
-             assert(!CHK_REVOKE || (configured && !revoked[(vpage < 2 -> vpage : 2)]));
-             lb = vpage + rdelta;                                 /* where the layout says it lands */
-             for (i : 0 .. 3) { before[i] = odata[i] }
-             if :: !cached -> pte[PI(P, vpage)] = PTE_VALID | perms | (oi << 4); pte_page[PI(P, vpage)] = bpage
-                :: else -> skip fi;
-             if
-             :: K == W ->
-                odata[oi * 2 + bpage] = 2;
-                assert(!CHK_XLATE || (lb >= 0 && lb < 2));
-                if :: lb >= 0 && lb < 2 -> before[robj * 2 + lb] = 2 :: else -> skip fi;
-                for (i : 0 .. 3) { assert(!CHK_XLATE || before[i] == odata[i]) }
-             :: else ->
-                assert(!CHK_XLATE || odata[oi * 2 + bpage] == (lb >= 0 && lb < 2 -> before[robj * 2 + lb] : 0))
-             fi
-          :: else -> skip
-          fi
-       fi
-    :: else -> skip
-    fi
-    ;DONE
-  }
+        far = K == X && !(prot & X) && prot != 0 && !cached;     /* a fetch handled as a read fault */
+        obs = OK;
+        if :: vma_denied && !far -> obs = SIG :: else -> skip fi;              /* SEGV_ACCERR */
+        if :: obs == OK && vpage >= vsize -> obs = SIG :: else -> skip fi;     /* SIGBUS */
+        if :: obs == OK && !cached && !configured -> obs = SIG :: else -> skip fi;  /* unconfigured */
+        if :: obs == OK && (far -> !(perms & R) : !allowed) -> obs = SIG :: else -> skip fi;  /* denied */
+        if :: obs == OK && (bpage < 0 || bpage >= osize[oi]) -> obs = SIG :: else -> skip fi;  /* EOF */
+        if
+        :: obs == OK && far ->                                   /* present now; the fetch faults */
+           obs = SIG;
+           if :: !cached -> pte[PI(P, vpage)] = PTE_VALID | perms | (oi << 4); pte_page[PI(P, vpage)] = bpage
+              :: else -> skip fi
+        :: obs == OK ->
+           assert(!CHK_AND || (mapped && (prot & K) == K && configured && (rperms & K) == K));
+           assert(!CHK_REVOKE || (configured && !revoked[(vpage < 2 -> vpage : 2)]));
+           lb = vpage + rdelta;                                 /* where the layout says it lands */
+           for (i : 0 .. 3) { before[i] = odata[i] }
+           if :: !cached -> pte[PI(P, vpage)] = PTE_VALID | perms | (oi << 4); pte_page[PI(P, vpage)] = bpage
+              :: else -> skip fi;
+           if
+           :: K == W ->
+              odata[oi * 2 + bpage] = 2;
+              assert(!CHK_XLATE || (lb >= 0 && lb < 2));
+              if :: lb >= 0 && lb < 2 -> before[robj * 2 + lb] = 2 :: else -> skip fi;
+              for (i : 0 .. 3) { assert(!CHK_XLATE || before[i] == odata[i]) }
+           :: else ->
+              assert(!CHK_XLATE || odata[oi * 2 + bpage] == (lb >= 0 && lb < 2 -> before[robj * 2 + lb] : 0))
+           fi
+        :: else -> skip
+        fi
+     fi
+  :: else -> skip
+  fi
 }
 
 /* B1's mprotect(A, one page, PROT): no split is possible for the two pages the alphabet names. */
 inline mprotect(A, PROT) {
-  d_step {
-    err = 0; mapped = 0; busy = 0;
-    for (i : 0 .. 2) {
-      if :: v_used[VI(1, i)] && v_lo[VI(1, i)] <= A && A < v_hi[VI(1, i)] ->
-            mapped = 1; vi = VI(1, i);
-            if :: !(v_attrs[vi] & MAYWRITE) -> busy = 1 :: else -> skip fi
-         :: else -> skip fi
-    }
-    CHECK(!mapped, 12);                                           /* ENOMEM: not covered */
-    CHECK((PROT & W) && busy, 13);                                /* EACCES: no VM_MAYWRITE */
-    if
-    :: err == 0 ->
-       assert(v_lo[vi] == A && v_hi[vi] == A + 1);
-       v_attrs[vi] = (v_attrs[vi] & ~7) | PROT
-    :: else -> skip
-    fi
-    ;DONE
+  err = 0; mapped = 0; busy = 0;
+  for (i : 0 .. 2) {
+    if :: v_used[VI(1, i)] && v_lo[VI(1, i)] <= A && A < v_hi[VI(1, i)] ->
+          mapped = 1; vi = VI(1, i);
+          if :: !(v_attrs[vi] & MAYWRITE) -> busy = 1 :: else -> skip fi
+       :: else -> skip fi
   }
+  CHECK(!mapped, 12);                                           /* ENOMEM: not covered */
+  CHECK((PROT & W) && busy, 13);                                /* EACCES: no VM_MAYWRITE */
+  if
+  :: err == 0 ->
+     assert(v_lo[vi] == A && v_hi[vi] == A + 1);
+     v_attrs[vi] = (v_attrs[vi] & ~7) | PROT
+  :: else -> skip
+  fi
 }
 
 /* B1's munmap(A, one page). */
 inline munmap(A) {
-  d_step {
-    for (i : 0 .. 2) {
-      if :: v_used[VI(1, i)] && v_lo[VI(1, i)] <= A && A < v_hi[VI(1, i)] ->
-            assert(v_lo[VI(1, i)] == A && v_hi[VI(1, i)] == A + 1);
-            CLEAR_VMA(VI(1, i))
-         :: else -> skip fi
-    }
-    ;DONE
+  for (i : 0 .. 2) {
+    if :: v_used[VI(1, i)] && v_lo[VI(1, i)] <= A && A < v_hi[VI(1, i)] ->
+          assert(v_lo[VI(1, i)] == A && v_hi[VI(1, i)] == A + 1);
+          CLEAR_VMA(VI(1, i))
+       :: else -> skip fi
   }
 }
 
 /* B1's mmap(fd 0, 3 pages, PROT_READ, MAP_SHARED, offset 0): past the view's end (beyond-size=allow). */
 inline mmap_past_end() {
-  d_step {
-    err = 0;
-    CHECK(!fd0[1], 9);
-    slot = (!v_used[VI(1, 0)] -> 0 : (!v_used[VI(1, 1)] -> 1 : (!v_used[VI(1, 2)] -> 2 : 3)));
-    CHECK(slot == 3, 12);                                         /* ENOMEM */
-    if
-    :: err == 0 ->
-       vi = VI(1, slot);
-       v_used[vi] = 1; v_lo[vi] = next_page[1]; v_hi[vi] = next_page[1] + 3;
-       v_delta[vi] = 0 - next_page[1]; v_attrs[vi] = R | MAYWRITE;
-       next_page[1] = next_page[1] + 4                            /* one guard page */
-    :: else -> skip
-    fi
-    ;DONE
-  }
+  err = 0;
+  CHECK(!fd0[1], 9);
+  slot = (!v_used[VI(1, 0)] -> 0 : (!v_used[VI(1, 1)] -> 1 : (!v_used[VI(1, 2)] -> 2 : 3)));
+  CHECK(slot == 3, 12);                                         /* ENOMEM */
+  if
+  :: err == 0 ->
+     vi = VI(1, slot);
+     v_used[vi] = 1; v_lo[vi] = next_page[1]; v_hi[vi] = next_page[1] + 3;
+     v_delta[vi] = 0 - next_page[1]; v_attrs[vi] = R | MAYWRITE;
+     next_page[1] = next_page[1] + 4                            /* one guard page */
+  :: else -> skip
+  fi
 }
 
 /* B1's fork: the child copies fds, mappings and placement, and starts with no cached translations. */
 inline fork() {
-  d_step {
-    if
-    :: !alive2 ->
-       alive2 = 1; fd0[2] = fd0[1]; next_page[2] = next_page[1];
-       for (i : 0 .. 2) {
-         v_used[VI(2, i)] = v_used[VI(1, i)]; v_lo[VI(2, i)] = v_lo[VI(1, i)]; v_hi[VI(2, i)] = v_hi[VI(1, i)];
-         v_delta[VI(2, i)] = v_delta[VI(1, i)]; v_attrs[VI(2, i)] = v_attrs[VI(1, i)]
-       }
-    :: else -> skip                                               /* EAGAIN */
-    fi
-    ;DONE
-  }
+  if
+  :: !alive2 ->
+     alive2 = 1; fd0[2] = fd0[1]; next_page[2] = next_page[1];
+     for (i : 0 .. 2) {
+       v_used[VI(2, i)] = v_used[VI(1, i)]; v_lo[VI(2, i)] = v_lo[VI(1, i)]; v_hi[VI(2, i)] = v_hi[VI(1, i)];
+       v_delta[VI(2, i)] = v_delta[VI(1, i)]; v_attrs[VI(2, i)] = v_attrs[VI(1, i)]
+     }
+  :: else -> skip                                               /* EAGAIN */
+  fi
 }
 
 #define RAM 0
@@ -407,73 +377,73 @@ active proctype memview() {
   };
   do
   /* view_map_fd(fd 0, src, fd_offset, size, mem_offset, perms): src 1 is ram (rw), src 3 the file (ro) */
-  :: map_fd(RAM, RW, 0, 1, 0, R)
-  :: map_fd(RAM, RW, 0, 1, 0, RW)
-  :: map_fd(RAM, RW, 0, 1, 0, RW | X)
-  :: map_fd(RAM, RW, 0, 1, 1, R)
-  :: map_fd(RAM, RW, 0, 1, 1, RW)
-  :: map_fd(RAM, RW, 0, 1, 1, RW | X)
-  :: map_fd(RAM, RW, 1, 1, 0, R)
-  :: map_fd(RAM, RW, 1, 1, 0, RW)
-  :: map_fd(RAM, RW, 1, 1, 0, RW | X)
-  :: map_fd(RAM, RW, 1, 1, 1, R)
-  :: map_fd(RAM, RW, 1, 1, 1, RW)
-  :: map_fd(RAM, RW, 1, 1, 1, RW | X)
-  :: map_fd(OFILE, R, 0, 1, 0, R)
-  :: map_fd(OFILE, R, 0, 1, 0, RW)
-  :: map_fd(OFILE, R, 0, 1, 1, R)
-  :: map_fd(OFILE, R, 0, 1, 1, RW)
-  :: map_fd(OFILE, R, 1, 1, 0, R)
-  :: map_fd(OFILE, R, 1, 1, 0, RW)
-  :: map_fd(OFILE, R, 1, 1, 1, R)
-  :: map_fd(OFILE, R, 1, 1, 1, RW)
-  :: map_fd(RAM, RW, 0, 1, 0, 0)        /* no flags */
-  :: map_fd(RAM, RW, 0, 1, 1, W)        /* write without read */
-  :: map_fd(RAM, RW, 0, 2, 0, RW)
-  :: unmap_fd(0, 1)
-  :: unmap_fd(1, 1)
-  :: unmap_fd(0, 2)
-  :: set_size(1)
-  :: set_size(2)
-  :: pwrite_ram()
-  :: ftruncate_ram(1)
-  :: ftruncate_ram(2)
-  :: seal_ram(SEAL_WRITE)
-  :: seal_ram(SEAL_SHRINK)
-  :: d_step { ctl = 0 }                 /* A closes fd 0: EBADF when already closed, else control_open = 0 */
+  :: STEP("map_fd(RAM,RW,0,1,0,R)", map_fd(RAM, RW, 0, 1, 0, R))
+  :: STEP("map_fd(RAM,RW,0,1,0,RW)", map_fd(RAM, RW, 0, 1, 0, RW))
+  :: STEP("map_fd(RAM,RW,0,1,0,RW|X)", map_fd(RAM, RW, 0, 1, 0, RW | X))
+  :: STEP("map_fd(RAM,RW,0,1,1,R)", map_fd(RAM, RW, 0, 1, 1, R))
+  :: STEP("map_fd(RAM,RW,0,1,1,RW)", map_fd(RAM, RW, 0, 1, 1, RW))
+  :: STEP("map_fd(RAM,RW,0,1,1,RW|X)", map_fd(RAM, RW, 0, 1, 1, RW | X))
+  :: STEP("map_fd(RAM,RW,1,1,0,R)", map_fd(RAM, RW, 1, 1, 0, R))
+  :: STEP("map_fd(RAM,RW,1,1,0,RW)", map_fd(RAM, RW, 1, 1, 0, RW))
+  :: STEP("map_fd(RAM,RW,1,1,0,RW|X)", map_fd(RAM, RW, 1, 1, 0, RW | X))
+  :: STEP("map_fd(RAM,RW,1,1,1,R)", map_fd(RAM, RW, 1, 1, 1, R))
+  :: STEP("map_fd(RAM,RW,1,1,1,RW)", map_fd(RAM, RW, 1, 1, 1, RW))
+  :: STEP("map_fd(RAM,RW,1,1,1,RW|X)", map_fd(RAM, RW, 1, 1, 1, RW | X))
+  :: STEP("map_fd(OFILE,R,0,1,0,R)", map_fd(OFILE, R, 0, 1, 0, R))
+  :: STEP("map_fd(OFILE,R,0,1,0,RW)", map_fd(OFILE, R, 0, 1, 0, RW))
+  :: STEP("map_fd(OFILE,R,0,1,1,R)", map_fd(OFILE, R, 0, 1, 1, R))
+  :: STEP("map_fd(OFILE,R,0,1,1,RW)", map_fd(OFILE, R, 0, 1, 1, RW))
+  :: STEP("map_fd(OFILE,R,1,1,0,R)", map_fd(OFILE, R, 1, 1, 0, R))
+  :: STEP("map_fd(OFILE,R,1,1,0,RW)", map_fd(OFILE, R, 1, 1, 0, RW))
+  :: STEP("map_fd(OFILE,R,1,1,1,R)", map_fd(OFILE, R, 1, 1, 1, R))
+  :: STEP("map_fd(OFILE,R,1,1,1,RW)", map_fd(OFILE, R, 1, 1, 1, RW))
+  :: STEP("map_fd(RAM,RW,0,1,0,0)", map_fd(RAM, RW, 0, 1, 0, 0))        /* no flags */
+  :: STEP("map_fd(RAM,RW,0,1,1,W)", map_fd(RAM, RW, 0, 1, 1, W))        /* write without read */
+  :: STEP("map_fd(RAM,RW,0,2,0,RW)", map_fd(RAM, RW, 0, 2, 0, RW))
+  :: STEP("unmap_fd(0,1)", unmap_fd(0, 1))
+  :: STEP("unmap_fd(1,1)", unmap_fd(1, 1))
+  :: STEP("unmap_fd(0,2)", unmap_fd(0, 2))
+  :: STEP("set_size(1)", set_size(1))
+  :: STEP("set_size(2)", set_size(2))
+  :: STEP("pwrite_ram()", pwrite_ram())
+  :: STEP("ftruncate_ram(1)", ftruncate_ram(1))
+  :: STEP("ftruncate_ram(2)", ftruncate_ram(2))
+  :: STEP("seal_ram(SEAL_WRITE)", seal_ram(SEAL_WRITE))
+  :: STEP("seal_ram(SEAL_SHRINK)", seal_ram(SEAL_SHRINK))
+  :: STEP("close(A,0)", ctl = 0)        /* A closes fd 0: EBADF when already closed, else control_open = 0 */
   /* B1 at its rw page (0), its r page (2) and its third mapping's page (4); the child at 0 and 2 */
-  :: access(1, 0, R)
-  :: access(1, 0, W)
-  :: access(1, 0, X)
-  :: access(1, 2, R)
-  :: access(1, 2, W)
-  :: access(1, 2, X)
-  :: access(1, 4, R)
-  :: access(1, 4, W)
-  :: access(1, 4, X)
-  :: access(2, 0, R)
-  :: access(2, 0, W)
-  :: access(2, 0, X)
-  :: access(2, 2, R)
-  :: access(2, 2, W)
-  :: access(2, 2, X)
-  :: mprotect(0, R)
-  :: mprotect(0, RW | X)
-  :: mprotect(2, RW)
-  :: munmap(2)
-  :: d_step { skip }                    /* mseal: ENOMEM or EPERM (mseal=refuse) */
-  :: d_step { skip }                    /* a private mmap: EBADF or EINVAL (private=einval) */
-  :: d_step { skip }                    /* a shared rw mmap of the ro view fd: EACCES */
-  :: mmap_past_end()
-  :: fork()
-  :: d_step { fd0[1] = 0 }              /* B1 closes fd 0: EBADF when already closed */
+  :: STEP("access(1,0,R)", access(1, 0, R))
+  :: STEP("access(1,0,W)", access(1, 0, W))
+  :: STEP("access(1,0,X)", access(1, 0, X))
+  :: STEP("access(1,2,R)", access(1, 2, R))
+  :: STEP("access(1,2,W)", access(1, 2, W))
+  :: STEP("access(1,2,X)", access(1, 2, X))
+  :: STEP("access(1,4,R)", access(1, 4, R))
+  :: STEP("access(1,4,W)", access(1, 4, W))
+  :: STEP("access(1,4,X)", access(1, 4, X))
+  :: STEP("access(2,0,R)", access(2, 0, R))
+  :: STEP("access(2,0,W)", access(2, 0, W))
+  :: STEP("access(2,0,X)", access(2, 0, X))
+  :: STEP("access(2,2,R)", access(2, 2, R))
+  :: STEP("access(2,2,W)", access(2, 2, W))
+  :: STEP("access(2,2,X)", access(2, 2, X))
+  :: STEP("mprotect(0,R)", mprotect(0, R))
+  :: STEP("mprotect(0,RW|X)", mprotect(0, RW | X))
+  :: STEP("mprotect(2,RW)", mprotect(2, RW))
+  :: STEP("munmap(2)", munmap(2))
+  :: STEP("mseal(0)", skip)             /* mseal: ENOMEM or EPERM (mseal=refuse) */
+  :: STEP("mmap_private()", skip)       /* a private mmap: EBADF or EINVAL (private=einval) */
+  :: STEP("mmap_ro_fd_rw()", skip)      /* a shared rw mmap of the ro view fd: EACCES */
+  :: STEP("mmap_past_end()", mmap_past_end())
+  :: STEP("fork()", fork())
+  :: STEP("close(B1,0)", fd0[1] = 0)    /* B1 closes fd 0: EBADF when already closed */
   /* ioctl, UNMAP_FD, MAP_FD, pwrite, ftruncate, F_ADD_SEALS through B1's view fd: EBADF or an
      errno, never a change (the CAP property) */
-  :: d_step { skip }
-  :: d_step { skip }
-  :: d_step { skip }
-  :: d_step { skip }
-  :: d_step { skip }
-  :: d_step { skip }
+  :: STEP("ioctl(B1,0)", skip)
+  :: STEP("unmap_fd(B1,0)", skip)
+  :: STEP("map_fd(B1,0)", skip)
+  :: STEP("pwrite(B1,0)", skip)
+  :: STEP("ftruncate(B1,0)", skip)
+  :: STEP("seal(B1,0)", skip)
   od
 }
