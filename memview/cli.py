@@ -137,8 +137,11 @@ def check_jobs(jobs: int | None) -> int:
     return jobs
 
 
+MAX_CLIENTS = 4
+
+
 def run_engines(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[str, ...], depth: int | None,
-                jobs: int | None, as_json: bool, out_dir: Path | None) -> Report:
+                jobs: int | None, as_json: bool, out_dir: Path | None, clients: int = 1) -> Report:
     from memview.checker.check import Report, finish_counterexamples, prepare_out_dir
     from memview.checker.engines import make_executor, parse_engines, plan, run_jobs
     from memview.checker.progress import progress_lines
@@ -149,7 +152,13 @@ def run_engines(design_spec: str, engine_names: tuple[str, ...], property_ids: t
     workers = check_jobs(jobs)
     design = load_design(design_spec)
     props = select_properties(list(property_ids))
-    scopes = {engine: default_scope(design, depth or DEFAULT_DEPTH.get(engine, 1)) for engine in engines}
+    if not 1 <= clients <= MAX_CLIENTS:
+        raise InputError("--clients", f"must be between 1 and {MAX_CLIENTS}, got {clients} (explicit search grows "
+                         "about tenfold per depth with each active client)")
+    # Explicit search gives every client B1's operations (interchangeable clients, reduced by
+    # symmetry); the symbolic engines keep the others idle, as their cost measurements do.
+    scopes = {engine: default_scope(design, depth or DEFAULT_DEPTH.get(engine, 1), clients=clients,
+                                    active_clients=engine == "explore") for engine in engines}
     for scope in scopes.values():
         scope.start(design)  # a design the set-up cannot serve is bad input, before any job starts
     if out_dir is not None:
@@ -207,15 +216,18 @@ def print_report(report: Report, title: str) -> None:
               help="Directory for counterexample traces (ITF JSON).")
 @click.option("--replay", "replay_specs", multiple=True, metavar="BACKEND",
               help="Replay each counterexample on this backend (repeatable) and say whether it reproduced.")
+@click.option("--clients", type=int, default=1, show_default=True,
+              help="Clients B1..Bn: for explore each has B1's fds, mappings and operations (reduced by symmetry); "
+              "for bmc and induction the others are idle.")
 def check(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[str, ...], depth: int | None,
-          jobs: int | None, as_json: bool, out_dir: Path | None, replay_specs: tuple[str, ...]) -> None:
+          jobs: int | None, as_json: bool, out_dir: Path | None, replay_specs: tuple[str, ...], clients: int) -> None:
     """Check the properties of a design; print a table and write counterexamples as traces."""
     from memview.backends.registry import open_backend
     from memview.checker.reproduce import reproduce_all
 
     for spec in replay_specs:
         open_backend(spec, "--replay")  # a bad backend is bad input, before any job starts
-    report = run_engines(design_spec, engine_names, property_ids, depth, jobs, as_json, out_dir)
+    report = run_engines(design_spec, engine_names, property_ids, depth, jobs, as_json, out_dir, clients)
     reproduce_all(report.results, replay_specs)
     if as_json:
         emit_json(report.to_json())

@@ -29,6 +29,7 @@ class Scope:
     alphabet: tuple[Action, ...]
     depth: int
     summary: str
+    symmetric_clients: int = 0  # clients B1..Bn the set-up and the alphabet treat alike (0: none)
 
     def describe(self) -> str:
         return (f"BFS to depth {self.depth} after a {len(self.prefix)}-step set-up ({self.summary}); "
@@ -53,9 +54,13 @@ def size_view(design: Design, size: int) -> Action:
     return action("view_set_size", fd=0, size=size)
 
 
-def default_scope(design: Design, depth: int = 4, page_size: int = 4096, clients: int = 1) -> Scope:
-    """The scope every engine uses by default; more clients (idle until an operation involves them)
-    are for measuring how the symbolic engines scale with the number of processes."""
+def default_scope(design: Design, depth: int = 4, page_size: int = 4096, clients: int = 1,
+                  active_clients: bool = False) -> Scope:
+    """The scope every engine uses by default. More clients are idle until an operation involves
+    them (for measuring how the symbolic engines scale with the number of processes), or, with
+    active_clients, each gets B1's fds, mappings and operations: interchangeable clients, which
+    explicit search reduces by symmetry (`memview.checker.symmetry`)."""
+    active = tuple(range(1, clients + 1)) if active_clients else (1,)
     p = page_size
     raw_fds = design.is_("delivery", "raw-fds")
     # Today's practice (delivery=raw-fds) adds B's two raw mappings of the backing fds to the set-up.
@@ -85,24 +90,28 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096, clients
         (action("view_map_fd", fd=0, src=1, fd_offset=p, size=p, mem_offset=0, perms="rw"), ""),
         (action("view_map_fd", fd=0, src=second_src, fd_offset=0, size=p, mem_offset=p, perms="r"), ""),
         (action("view_get_viewfd", fd=0, mode="rw"), ""),
-        (action("send", fd=2, to=1), ""),
+        *((action("send", fd=2, to=c), "") for c in active),
         (action("view_get_viewfd", fd=0, mode="ro"), ""),
-        (action("send", fd=4, to=1), ""),
-        # B1 maps each page with the protection A granted there, so even a design that checks
-        # prot at mmap (mprotect=strict) accepts both mappings.
-        (action("mmap", proc=1, fd=0, length=p, prot="rw", flags="shared", offset=0), ""),
-        (action("mmap", proc=1, fd=0, length=p, prot="r", flags="shared", offset=p), ""),
+        *((action("send", fd=4, to=c), "") for c in active),
     ]
+    for c in active:
+        # Each client maps each page with the protection A granted there, so even a design that
+        # checks prot at mmap (mprotect=strict) accepts both mappings.
+        prefix += [
+            (action("mmap", proc=c, fd=0, length=p, prot="rw", flags="shared", offset=0), ""),
+            (action("mmap", proc=c, fd=0, length=p, prot="r", flags="shared", offset=p), ""),
+        ]
     raw_pages: tuple[int, ...] = ()
     if raw_fds:
         # Today's practice: A passes its raw fds (ram and the read-only file: B1's fds 2 and 3) and
         # B1 maps each range's backing page itself, with the protection A granted there.
-        prefix += [
-            (action("send", fd=1, to=1), ""),
-            (action("send", fd=3, to=1), ""),
-            (action("mmap", proc=1, fd=2, length=p, prot="rw", flags="shared", offset=p), ""),
-            (action("mmap", proc=1, fd=3, length=p, prot="r", flags="shared", offset=0), ""),
-        ]
+        for c in active:
+            prefix += [
+                (action("send", fd=1, to=c), ""),
+                (action("send", fd=3, to=c), ""),
+                (action("mmap", proc=c, fd=2, length=p, prot="rw", flags="shared", offset=p), ""),
+                (action("mmap", proc=c, fd=3, length=p, prot="r", flags="shared", offset=0), ""),
+            ]
         raw_pages = (MMAP_BASE + 4 * p, MMAP_BASE + 6 * p, MMAP_BASE + 8 * p)
     rw_page, r_page, private_page = MMAP_BASE, MMAP_BASE + 2 * p, MMAP_BASE + 4 * p
     alphabet: list[Action] = []
@@ -131,44 +140,61 @@ def default_scope(design: Design, depth: int = 4, page_size: int = 4096, clients
     ]
     child = clients + 1  # the first fork slot: B1's child once B1 forks
     b1_pages = tuple(dict.fromkeys((rw_page, r_page, private_page, *raw_pages)))
-    for proc, addresses in ((1, b1_pages), (child, (rw_page, r_page))):
+    for proc, addresses in (*((c, b1_pages) for c in active), (child, (rw_page, r_page))):
         for addr in addresses:
             for kind in ("read", "write", "exec"):
                 alphabet.append(action("access", proc=proc, addr=addr, kind=kind, byte=2))
-    alphabet += [
-        action("mprotect", proc=1, addr=rw_page, length=p, prot="r"),
-        action("mprotect", proc=1, addr=rw_page, length=p, prot="rwx"),
-        action("mprotect", proc=1, addr=r_page, length=p, prot="rw"),
-        action("munmap", proc=1, addr=r_page, length=p),
-        action("mseal", proc=1, addr=rw_page, length=p),
-        action("mmap", proc=1, fd=0, length=p, prot="rw", flags="private", offset=0),
-        action("mmap", proc=1, fd=1, length=p, prot="rw", flags="shared", offset=0),  # read-only view fd
-        action("mmap", proc=1, fd=0, length=(VIEW_PAGES + 1) * p, prot="r", flags="shared", offset=0),  # past the end
-        action("fork", proc=1),
-        action("close", proc=1, fd=0),
-        # Everything but mmap and close through B's view fd must fail and change nothing.
-        action("ioctl", proc=1, fd=0, cmd=0),
-        action("view_unmap_fd", proc=1, fd=0, mem_offset=0, size=p),
-        action("view_map_fd", proc=1, fd=0, src=0, fd_offset=0, size=p, mem_offset=0, perms="rw"),
-        action("pwrite", proc=1, fd=0, offset=0, byte=1),
-        action("ftruncate", proc=1, fd=0, size=p),
-        action("seal", proc=1, fd=0, seals=["write"]),
-    ]
+    for c in active:
+        alphabet += client_actions(c, p, rw_page, r_page)
     if raw_fds:
-        alphabet += [
-            # What B can do with raw fds: map the object anywhere (here, ram's page 0, which no range
-            # shows), and raise its protection to whatever the fd allows.
-            action("send", fd=1, to=1),
-            action("mmap", proc=1, fd=2, length=p, prot="rw", flags="shared", offset=0),
-            action("mmap", proc=1, fd=3, length=p, prot="rw", flags="shared", offset=0),
-            action("mprotect", proc=1, addr=raw_pages[0], length=p, prot="rwx"),
-            action("mprotect", proc=1, addr=raw_pages[1], length=p, prot="rw"),
-            action("munmap", proc=1, addr=raw_pages[0], length=p),
-            action("close", proc=1, fd=2),
-        ]
-    others = f", {clients - 1} more idle client(s)" if clients > 1 else ""
-    summary = (f"a {VIEW_PAGES}-page view of {p}-byte pages over a memfd and a read-only file, one client "
-               f"with a read-write and a read-only view fd and one mapping per view page{others}, one fork slot")
+        for c in active:
+            alphabet += raw_actions(c, p, raw_pages)
+    if active_clients and clients > 1:
+        summary = (f"a {VIEW_PAGES}-page view of {p}-byte pages over a memfd and a read-only file, {clients} "
+                   "interchangeable clients, each with a read-write and a read-only view fd, one mapping per view "
+                   "page and the same operations, one fork slot")
+    else:
+        others = f", {clients - 1} more idle client(s)" if clients > 1 else ""
+        summary = (f"a {VIEW_PAGES}-page view of {p}-byte pages over a memfd and a read-only file, one client "
+                   f"with a read-write and a read-only view fd and one mapping per view page{others}, one fork slot")
     if raw_fds:
         summary += "; B1 also holds the raw fds and maps each range's backing page itself"
-    return Scope(config, tuple(prefix), tuple(alphabet), depth, summary)
+    symmetric = clients if active_clients and clients > 1 else 0
+    return Scope(config, tuple(prefix), tuple(alphabet), depth, summary, symmetric)
+
+
+def client_actions(c: int, p: int, rw_page: int, r_page: int) -> list[Action]:
+    """A client's own operations on its mappings and fds (B1's in the default scope)."""
+    return [
+        action("mprotect", proc=c, addr=rw_page, length=p, prot="r"),
+        action("mprotect", proc=c, addr=rw_page, length=p, prot="rwx"),
+        action("mprotect", proc=c, addr=r_page, length=p, prot="rw"),
+        action("munmap", proc=c, addr=r_page, length=p),
+        action("mseal", proc=c, addr=rw_page, length=p),
+        action("mmap", proc=c, fd=0, length=p, prot="rw", flags="private", offset=0),
+        action("mmap", proc=c, fd=1, length=p, prot="rw", flags="shared", offset=0),  # read-only view fd
+        action("mmap", proc=c, fd=0, length=(VIEW_PAGES + 1) * p, prot="r", flags="shared", offset=0),  # past the end
+        action("fork", proc=c),
+        action("close", proc=c, fd=0),
+        # Everything but mmap and close through B's view fd must fail and change nothing.
+        action("ioctl", proc=c, fd=0, cmd=0),
+        action("view_unmap_fd", proc=c, fd=0, mem_offset=0, size=p),
+        action("view_map_fd", proc=c, fd=0, src=0, fd_offset=0, size=p, mem_offset=0, perms="rw"),
+        action("pwrite", proc=c, fd=0, offset=0, byte=1),
+        action("ftruncate", proc=c, fd=0, size=p),
+        action("seal", proc=c, fd=0, seals=["write"]),
+    ]
+
+
+def raw_actions(c: int, p: int, raw_pages: tuple[int, ...]) -> list[Action]:
+    """What a client can do with raw fds (delivery=raw-fds): map the object anywhere (here, ram's
+    page 0, which no range shows), and raise its protection to whatever the fd allows."""
+    return [
+        action("send", fd=1, to=c),
+        action("mmap", proc=c, fd=2, length=p, prot="rw", flags="shared", offset=0),
+        action("mmap", proc=c, fd=3, length=p, prot="rw", flags="shared", offset=0),
+        action("mprotect", proc=c, addr=raw_pages[0], length=p, prot="rwx"),
+        action("mprotect", proc=c, addr=raw_pages[1], length=p, prot="rw"),
+        action("munmap", proc=c, addr=raw_pages[0], length=p),
+        action("close", proc=c, fd=2),
+    ]

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
 from memview.checker.alphabet import Scope
 from memview.checker.result import HOLDS_BOUNDED, VIOLATED, PropertyResult
+from memview.checker.symmetry import ClientSymmetry, Permutation, concrete_actions
 from memview.model.concrete import CONCRETE
 from memview.model.constants import Outcome
 from memview.model.design import Design
@@ -59,6 +60,8 @@ class Exploration:
     seconds: float
     prefix_steps: list[Step]
     judged: int = 0  # transitions judged against the properties (the rest were refusals)
+    symmetry: ClientSymmetry | None = None
+    permutations: list[Permutation] = field(default_factory=list)  # per state, when symmetry reduced it
 
     @property
     def states_per_second(self) -> float:
@@ -67,13 +70,20 @@ class Exploration:
 
 def explore(design: Design, scope: Scope, properties: list[Property], progress: Progress | None = None,
             stop_when_all_violated: bool = True, keep_graph: bool = True,
-            judge_refusals: bool = False) -> Exploration:
+            judge_refusals: bool = False, reduce_symmetry: bool = True) -> Exploration:
+    """Breadth-first search of scope from its set-up. When the scope's clients are interchangeable
+    (`Scope.symmetric_clients`) one state per orbit is stored, unless reduce_symmetry is false."""
     start = time.monotonic()
+    symmetry = ClientSymmetry(scope.symmetric_clients) if reduce_symmetry and scope.symmetric_clients > 1 else None
     prefix_machine = Machine(design, scope.config)
     prefix_steps = [Step(act, prefix_machine.run(act), label) for act, label in scope.prefix]
     machine = scope.start(design)
     ctx = machine.ctx
     root = machine.state
+    permutations: list[Permutation] = []
+    if symmetry is not None:
+        root, root_perm = symmetry.canonical(root)
+        permutations.append(root_perm)
     graph = nx.DiGraph() if keep_graph else None
     index: dict[State, int] = {root: 0}
     states = [root]
@@ -99,12 +109,17 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
                     for prop_id in violated_by(ctx, pending, pre, act, op, obs, post, perturbed):
                         violations[prop_id] = Violation(node, act, len(states), time.monotonic() - start)
                     pending = [p for p in pending if p.id not in violations]
+                perm: Permutation = ()
+                if symmetry is not None:  # judged as it is, stored as its orbit's representative
+                    post, perm = symmetry.canonical(post)
                 target = index.get(post)
                 if target is None:
                     target = len(states)
                     index[post] = target
                     states.append(post)
                     parents.append((node, act, Observation.of(obs)))
+                    if symmetry is not None:
+                        permutations.append(perm)
                     if graph is not None:
                         graph.add_node(target, depth=depth)
                     next_frontier.append(target)
@@ -118,7 +133,7 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
         if not frontier or (stop_when_all_violated and len(violations) == len(properties)):
             break
     return Exploration(graph, states, parents, violations, transitions, time.monotonic() - start, prefix_steps,
-                       judged)
+                       judged, symmetry, permutations)
 
 
 def path_to(exploration: Exploration, node: int) -> list[Step]:
@@ -133,10 +148,24 @@ def path_to(exploration: Exploration, node: int) -> list[Step]:
 def counterexample(design: Design, scope: Scope, exploration: Exploration, prop: str) -> Trace:
     """The prefix, the shortest path to the violating state, and the violating step."""
     violation = exploration.violations[prop]
-    steps = [*exploration.prefix_steps, *path_to(exploration, violation.node)]
-    machine = Machine(design, scope.config, exploration.states[violation.node])
-    steps.append(Step(violation.action, machine.run(violation.action)))
-    return Trace(design, scope.config, steps, {"property": prop, "engine": "explore"})
+    if exploration.symmetry is None:
+        steps = [*exploration.prefix_steps, *path_to(exploration, violation.node)]
+        machine = Machine(design, scope.config, exploration.states[violation.node])
+        steps.append(Step(violation.action, machine.run(violation.action)))
+        return Trace(design, scope.config, steps, {"property": prop, "engine": "explore"})
+    # Each action of the reduced path was taken on a representative: rename it back to the processes
+    # of a run from the real start, and record what that run observes.
+    path: list[tuple[Action, Permutation]] = []
+    node = violation.node
+    while (parent := exploration.parents[node]) is not None:
+        path.append((parent[1], exploration.permutations[node]))
+        node = parent[0]
+    actions = concrete_actions(exploration.permutations[0], [*path[::-1], (violation.action, None)])
+    machine = Machine(design, scope.config)
+    for prefix_step in exploration.prefix_steps:
+        machine.run(prefix_step.action)
+    steps = [*exploration.prefix_steps, *(Step(act, machine.run(act)) for act in actions)]
+    return Trace(design, scope.config, steps, {"property": prop, "engine": "explore", "symmetry": "clients"})
 
 
 def results(design: Design, scope: Scope, exploration: Exploration, properties: list[Property]) -> list[PropertyResult]:
