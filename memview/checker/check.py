@@ -73,7 +73,7 @@ def run_check(design: Design, scope: Scope, properties: list[Property], out_dir:
               progress: Progress | None = None) -> Report:
     if out_dir is not None:
         prepare_out_dir(out_dir)
-    exploration = explore(design, scope, properties, progress)
+    exploration = explore(design, scope, properties, progress, keep_graph=False)
     report = Report(design, results(design, scope, exploration, properties))
     finish_counterexamples(report, properties, out_dir)
     return report

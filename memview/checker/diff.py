@@ -148,7 +148,7 @@ def compare_properties(result: DiffResult, properties: list[Property], depth: in
     """Each design's verdict per property, by explicit search of its own scope to the same depth."""
     verdicts: dict[str, list[str]] = {p.id: [] for p in properties}
     for design in (result.design_a, result.design_b):
-        exploration = explore(design, default_scope(design, depth), properties)
+        exploration = explore(design, default_scope(design, depth), properties, keep_graph=False)
         for p in properties:
             verdicts[p.id].append(VIOLATED if p.id in exploration.violations else HOLDS_BOUNDED)
     result.verdicts = {p: (v[0], v[1]) for p, v in verdicts.items()}

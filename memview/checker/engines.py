@@ -68,7 +68,9 @@ def run_job(job: Job, executor: Executor | None = None) -> list[PropertyResult]:
     if job.engine == "explore":
         from memview.checker.explore import explore, results
 
-        explored = explore(design, job.scope, props, _explore_progress(sink, job.scope.depth) if sink else None)
+        # Counterexamples need only each state's BFS parent, not the graph of every edge.
+        explored = explore(design, job.scope, props, _explore_progress(sink, job.scope.depth) if sink else None,
+                           keep_graph=False)
         return results(design, job.scope, explored, props)
     if job.engine == "bmc":
         from memview.checker.bmc import bmc
