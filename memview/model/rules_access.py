@@ -98,15 +98,21 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     def sig(signo: Signal, code: int) -> Result:
         return state, ctx.signal(signo, code)
 
+    present: list[State] = []
+
     def faulted_in() -> State:
-        """The state once the page is present: a translation cached unless there was one."""
-        new_pte = cached_translation(ctx, perms, obj_index)
-        keeps_ptes = alg.or_(cached, alg.not_(through_view)) if raw_fds else cached
-        return with_proc(
-            ctx, state, op.proc,
-            pte=alg.ite(keeps_ptes, proc.pte, alg.store(proc.pte, vpage, new_pte)),
-            pte_page=alg.ite(keeps_ptes, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
-        )
+        """The state once the page is present: a translation cached unless there was one. Built
+        once, so the fetch-as-read fault and a successful access share it (the symbolic merge of
+        the two is then no bigger than either)."""
+        if not present:
+            new_pte = cached_translation(ctx, perms, obj_index)
+            keeps_ptes = alg.or_(cached, alg.not_(through_view)) if raw_fds else cached
+            present.append(with_proc(
+                ctx, state, op.proc,
+                pte=alg.ite(keeps_ptes, proc.pte, alg.store(proc.pte, vpage, new_pte)),
+                pte_page=alg.ite(keeps_ptes, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
+            ))
+        return present[0]
 
     denied = alg.ite(fetch_as_read, alg.not_(has_bits(alg, perms, alg.word(PERM_R))), alg.not_(allowed))
 
