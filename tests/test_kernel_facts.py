@@ -66,22 +66,3 @@ def test_a_regular_file_zeroes_them() -> None:
     assert s.run("ftruncate", fd=file, size=P) == OK
     assert s.read(B1, BASE + P + P // 2 + 8) == "ok 0"
 
-
-def test_a_fetch_from_a_non_executable_page_not_yet_present_is_a_read_fault_first() -> None:
-    """§3.2: x86's access_error() tests VM_EXEC only for a present page."""
-    s = standard(mapped=1)
-    assert s.run("ftruncate", fd=MEMFD, size=P) == OK  # the memfd ends with view page 0
-    assert s.map_fd(MEMFD, 1, 1, fd_page=1) == OK  # view page 1: past the memfd's end
-    assert s.mmap(B1, 4, prot="r") == f"ok {BASE:#x}"
-    assert s.exec_(B1, BASE + 2 * P) == "SIGBUS/BUS_ADRERR"  # unconfigured: the read's signal
-    assert s.exec_(B1, BASE + P) == "SIGBUS/BUS_ADRERR"  # past EOF: the read's signal
-    assert not s.cached(B1, 0)
-    assert s.exec_(B1, BASE) == "SIGSEGV/SEGV_ACCERR"  # the read fault succeeds, then the fetch faults
-    assert s.cached(B1, 0)  # and the page stays present
-    assert s.exec_(B1, BASE) == "SIGSEGV/SEGV_ACCERR"
-
-
-def test_a_fetch_from_a_prot_none_mapping_is_refused_at_once() -> None:
-    s = standard()
-    assert s.mmap(B1, 4, prot="") == f"ok {BASE:#x}"
-    assert s.exec_(B1, BASE + 2 * P) == "SIGSEGV/SEGV_ACCERR"

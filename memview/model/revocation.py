@@ -32,8 +32,9 @@ def _zap(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
         # A sealed mapping cannot be replaced (mseal(2)), so its pages keep what they had.
         for vma in proc.vmas:
             # A raw mapping's pages are not view pages (delivery=raw-fds): nothing of the view to keep.
-            sealed = alg.and_(vma.used, any_bits(alg, vma.attrs, alg.word(VMA_SEALED)),
-                              alg.not_(any_bits(alg, vma.attrs, alg.word(VMA_RAW))))
+            sealed = alg.and_(vma.used, any_bits(alg, vma.attrs, alg.word(VMA_SEALED)))
+            if ctx.design.is_("delivery", "raw-fds"):
+                sealed = alg.and_(sealed, alg.not_(any_bits(alg, vma.attrs, alg.word(VMA_RAW))))
             view_lo = alg.add(vma.lo, vma.delta)
             view_hi = alg.add(vma.hi, vma.delta)
             keep_lo, keep_hi = umax(alg, lo, view_lo), umin(alg, hi, view_hi)

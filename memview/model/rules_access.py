@@ -49,18 +49,6 @@ def combined(ctx: Ctx, prot: Word, perms: Word) -> Word:
     return ctx.alg.band(prot, perms)
 
 
-def fetched_as_read(ctx: Ctx, kind: Word, prot: Word, present: Bit) -> Bit:
-    """An instruction fetch through a mapping without PROT_EXEC, from a page that is not present:
-    x86's access_error() tests VM_EXEC only for a present page, so the fault is handled as a read
-    (which may raise its own signal) and only the retried fetch, from the now present page, raises
-    SIGSEGV/SEGV_ACCERR. A PROT_NONE mapping is refused at once. A page is present when a
-    translation is cached and the page lies before its object's end: truncation unmaps the pages
-    past the new end from every process (truncate_pagecache)."""
-    alg = ctx.alg
-    return alg.and_(alg.eq(kind, alg.word(PERM_X)), alg.not_(has_bits(alg, prot, alg.word(PERM_X))),
-                    alg.not_(alg.eq(prot, alg.word(0))), alg.not_(present))
-
-
 def access(ctx: Ctx, state: State, op: Op) -> Result:
     alg = ctx.alg
     addr, kind, byte = op.args[:3]
@@ -88,8 +76,6 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     vma_denied = alg.not_(has_bits(alg, prot, kind))
     if ctx.design.is_("perm-combine", "or"):
         vma_denied = alg.ite(through_view, alg.not_(allowed), vma_denied) if raw_fds else alg.not_(allowed)
-    within_eof = alg.ult(ctx.byte_of(bpage), obj.size)
-    fetch_as_read = fetched_as_read(ctx, kind, prot, alg.and_(cached, within_eof))
     beyond_view = alg.not_(alg.ult(vpage, ctx.page(state.view.size)))
     unconfigured = alg.and_(alg.not_(cached), alg.not_(place.configured))
     if raw_fds:
@@ -98,42 +84,28 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     def sig(signo: Signal, code: int) -> Result:
         return state, ctx.signal(signo, code)
 
-    present: list[State] = []
-
-    def faulted_in() -> State:
-        """The state once the page is present: a translation cached unless there was one. Built
-        once, so the fetch-as-read fault and a successful access share it (the symbolic merge of
-        the two is then no bigger than either)."""
-        if not present:
-            new_pte = cached_translation(ctx, perms, obj_index)
-            keeps_ptes = alg.or_(cached, alg.not_(through_view)) if raw_fds else cached
-            present.append(with_proc(
-                ctx, state, op.proc,
-                pte=alg.ite(keeps_ptes, proc.pte, alg.store(proc.pte, vpage, new_pte)),
-                pte_page=alg.ite(keeps_ptes, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
-            ))
-        return present[0]
-
-    denied = alg.ite(fetch_as_read, alg.not_(has_bits(alg, perms, alg.word(PERM_R))), alg.not_(allowed))
-
     cases: list[tuple[Bit, object]] = [
         # Not an access at all: traces may give a raw kind to try this; no real access has another kind.
         (alg.not_(valid_kind), lambda: (state, ctx.errno(Errno.EINVAL))),
         (alg.not_(place.mapped), lambda: sig(Signal.SIGSEGV, SiCode.SEGV_MAPERR)),
-        (alg.and_(vma_denied, alg.not_(fetch_as_read)), lambda: sig(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
+        (vma_denied, lambda: sig(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
         (beyond_view, lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
         (unconfigured, lambda: (state, fault_signal(ctx, "unconfigured"))),
-        (denied, lambda: (state, fault_signal(ctx, "denied"))),
+        (alg.not_(allowed), lambda: (state, fault_signal(ctx, "denied"))),
         # mmap(2): only pages wholly past the end fault; the rest of the last page is accessible.
-        (alg.not_(within_eof), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
-        # The read fault succeeded and left the page present; the fetch then faults on it.
-        (fetch_as_read, lambda: (faulted_in(), ctx.signal(Signal.SIGSEGV, SiCode.SEGV_ACCERR))),
+        (alg.not_(alg.ult(ctx.byte_of(bpage), obj.size)), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
     ]
 
     def succeeded() -> Result:
         private = has_bits(alg, place.vma.attrs, alg.word(VMA_PRIVATE))
         is_write = alg.eq(kind, alg.word(PERM_W))
-        after_fault = faulted_in()
+        new_pte = cached_translation(ctx, perms, obj_index)
+        keeps_ptes = alg.or_(cached, alg.not_(through_view)) if raw_fds else cached
+        after_fault = with_proc(
+            ctx, state, op.proc,
+            pte=alg.ite(keeps_ptes, proc.pte, alg.store(proc.pte, vpage, new_pte)),
+            pte_page=alg.ite(keeps_ptes, proc.pte_page, alg.store(proc.pte_page, vpage, bpage)),
+        )
         read_value = alg.ite(place.private_copy, alg.select(proc.cow_data, place.view_byte),
                              alg.select(obj.data, bbyte))
 

@@ -24,8 +24,6 @@ from memview.model.constants import (
     F_SEAL_GROW,
     F_SEAL_SHRINK,
     F_SEAL_WRITE,
-    PERM_ALL,
-    PERM_R,
     PERM_W,
     PERM_X,
     VMA_MAYWRITE,
@@ -47,7 +45,6 @@ from memview.model.queries import (
     obj_at,
     place_of,
     proc_at,
-    pte_valid,
     range_at,
     readable_bits,
 )
@@ -253,24 +250,16 @@ def fault(ctx: Ctx, pre: State, op: Op, obs: Obs, post: State) -> Bit:
     page_start = alg.sub(place.backing_byte, ctx.in_page(place.backing_byte))
     # Only a mapping of the view has a driver behind it; a raw backing fd's mapping (delivery=raw-fds)
     # faults only on its prot and past its object's end, as any mmap(2) of a file.
-    view = alg.not_(place.raw)
-    accerr = ctx.signal(Signal.SIGSEGV, SiCode.SEGV_ACCERR)
-    # x86 handles a fetch from a non-executable page that is not yet present as a read fault first:
-    # the read's own fault, if any, and SEGV_ACCERR only once the page is present.
-    # Present: faulted in, and before the object's end (truncation unmaps the pages past it).
-    present = alg.and_(view, pte_valid(ctx, proc_at(ctx, pre, op.proc), place.view_page),
-                       alg.ult(page_start, backing.size))
-    fetch_as_read = alg.and_(alg.eq(kind, alg.word(PERM_X)), alg.not_(has_bits(alg, place.vma.attrs, kind)),
-                             any_bits(alg, place.vma.attrs, alg.word(PERM_ALL)), alg.not_(present))
-    as_kind = alg.ite(fetch_as_read, alg.word(PERM_R), kind)
+    def view(cause: Bit) -> Bit:
+        return alg.and_(alg.not_(place.raw), cause) if ctx.design.is_("delivery", "raw-fds") else cause
+
     causes = [
         (alg.not_(place.mapped), ctx.signal(Signal.SIGSEGV, SiCode.SEGV_MAPERR)),
-        (alg.and_(alg.not_(has_bits(alg, place.vma.attrs, kind)), alg.not_(fetch_as_read)), accerr),
-        (alg.and_(view, alg.not_(alg.ult(place.view_page, ctx.page(pre.view.size)))), sigbus),
-        (alg.and_(view, alg.not_(place.configured)), named("unconfigured")),
-        (alg.and_(view, alg.not_(has_bits(alg, place.rng.perms, as_kind))), named("denied")),
+        (alg.not_(has_bits(alg, place.vma.attrs, kind)), ctx.signal(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
+        (view(alg.not_(alg.ult(place.view_page, ctx.page(pre.view.size)))), sigbus),
+        (view(alg.not_(place.configured)), named("unconfigured")),
+        (view(alg.not_(has_bits(alg, place.rng.perms, kind))), named("denied")),
         (alg.not_(alg.ult(page_start, backing.size)), sigbus),
-        (fetch_as_read, accerr),
     ]
     must_fault = alg.or_(*(cause for cause, _ in causes))
     expected = causes[-1][1]
