@@ -130,7 +130,7 @@ def test_graph_writes_dot_and_graphml(tmp_path: Path) -> None:
     assert data["concrete"] == {"nodes": 202, "edges": 1235}
     text = dot.read_text()
     assert text.startswith("digraph") and "after set-up" in text and "v0 revoked" in text
-    assert "B1 read/write/exec @0 → SIGBUS/BUS_ADRERR" in text  # a revoked page's loop, in its box
+    assert "B1 read/write @0 → SIGBUS/BUS_ADRERR" in text  # a revoked page's loop, in its box
     recorded = memview("graph", "--transitions", "recorded", "--abstract", "none", "--out", str(dot), "--json")
     assert json.loads(recorded.stdout)["concrete"] == {"nodes": 202, "edges": 358}
     graphml = tmp_path / "seed.graphml"
