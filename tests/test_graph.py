@@ -13,6 +13,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from test_cli import assert_bad_input  # one rule for bad input, shared with the CLI tests
 
 from memview.checker.abstraction import ABSTRACTIONS, Transition, abstract_graph, every_transition, witness_steps
 from memview.checker.alphabet import default_scope
@@ -42,13 +43,6 @@ def memview(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
                           timeout=120, check=False, env=env)
 
 
-def assert_bad_input(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_concrete_graph_is_explores(exploration: Exploration) -> None:
