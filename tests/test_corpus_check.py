@@ -82,3 +82,4 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) ->
     assert status == 2 and err.count("\n") == 1 and "unknown design" in err
     status, _, err = run_cli(capsys, "corpus", "check", "/nonexistent/trace.itf.json")
     assert status == 2 and err.count("\n") == 1
+

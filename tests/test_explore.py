@@ -7,6 +7,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from test_corpus_check import run_cli
 
 from memview.checker.alphabet import default_scope
 from memview.checker.check import run_check
@@ -174,3 +175,9 @@ def test_renaming_follows_the_permutations_of_a_reduced_path() -> None:
     send = action("send", proc=1, fd=0, to=2)
     real = concrete_actions((0, 1, 2, 3), [(read, swap), (send, None)])
     assert real == [read, action("send", proc=2, fd=0, to=1)]
+
+
+@pytest.mark.parametrize("clients", ["0", "5"])
+def test_check_refuses_a_client_count_out_of_range(clients: str, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run_cli(capsys, "check", "--engine", "explore", "--clients", clients)
+    assert status == 2 and err.count("\n") == 1 and "--clients" in err and "between 1 and 4" in err

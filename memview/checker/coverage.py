@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memview.checker.abstraction import AbstractGraph, Transition, abstract_graph, edge_text, every_transition
-from memview.checker.alphabet import Scope
+from memview.checker.alphabet import Scope, default_scope
 from memview.checker.diff import lockstep
 from memview.checker.explore import Exploration, counterexample, explore
 from memview.model.design import DECISIONS, Design
@@ -155,18 +155,29 @@ def cover_decisions(design: Design, depth: int) -> Coverage:
     return Coverage("decisions", design, traces, goals, len(traces), missing)
 
 
-def cover_properties(design: Design, scope: Scope) -> Coverage:
-    best: dict[str, Trace] = {}
+def broken_counterexamples(design: Design, depth: int) -> dict[tuple[str, str], Trace]:
+    """Explicit search's shortest counterexample for every property each deliberately broken
+    variant of the design violates within depth, keyed by (variant as decision=variant, property),
+    recorded under that variant."""
+    out = {}
     for decision in DECISIONS:
         if not decision.broken:
             continue
         for variant in list(decision.variants)[1:]:
             broken = design.with_choices(f"{decision.name}={variant}", {decision.name: variant})
+            scope = default_scope(broken, depth)
             found = explore(broken, scope, list(CATALOGUE), keep_graph=False)
-            for prop_id in found.violations:
-                trace = counterexample(broken, scope, found, prop_id)
-                if prop_id not in best or len(trace.steps) < len(best[prop_id].steps):
-                    best[prop_id] = trace
+            for prop in CATALOGUE:
+                if prop.id in found.violations:
+                    out[broken.name, prop.id] = counterexample(broken, scope, found, prop.id)
+    return out
+
+
+def cover_properties(design: Design, scope: Scope) -> Coverage:
+    best: dict[str, Trace] = {}
+    for (_, prop_id), trace in broken_counterexamples(design, scope.depth).items():
+        if prop_id not in best or len(trace.steps) < len(best[prop_id].steps):
+            best[prop_id] = trace
     traces = []
     for prop in CATALOGUE:
         if prop.id in best:

@@ -122,13 +122,7 @@ def place_in_object(ctx: Ctx, state: State, vma: Vma, page: Word, addr: Word, ma
     alg = ctx.alg
     obj = alg.lshr(vma.attrs, OBJ_SHIFT)
     backing = alg.add(page, vma.delta)
-    covering = [alg.and_(r.used, alg.eq(r.obj, obj), range_covers_backing(ctx, r, backing)) for r in state.view.ranges]
-    configured = alg.or_(*covering)
-    perms = alg.word(0)
-    delta = alg.word(0)
-    for hit, r in reversed(list(zip(covering, state.view.ranges, strict=True))):
-        perms = alg.bor(perms, alg.ite(hit, r.perms, alg.word(0)))
-        delta = alg.ite(hit, r.delta, delta)
+    configured, perms, delta = granted_on(ctx, state, obj, backing)
     # The view page the first covering range shows this backing page at: what A's revocations name.
     view_page = backing if ctx.design.is_("translation", "mem-offset") else alg.sub(backing, delta)
     z = alg.word(0)
@@ -136,6 +130,20 @@ def place_in_object(ctx: Ctx, state: State, vma: Vma, page: Word, addr: Word, ma
     backing_byte = alg.add(ctx.byte_of(backing), ctx.in_page(addr))
     view_byte = alg.add(ctx.byte_of(view_page), ctx.in_page(addr))
     return Place(mapped, vma, view_page, view_byte, configured, rng, backing_byte, alg.bit(False), alg.bit(True))
+
+
+def granted_on(ctx: Ctx, state: State, obj: Word, backing_page: Word) -> tuple[Bit, Word, Word]:
+    """What A's layout grants on a page of an object: whether some used range maps it, the union
+    of those ranges' permissions, and the delta of the first of them."""
+    alg = ctx.alg
+    covering = [alg.and_(r.used, alg.eq(r.obj, obj), range_covers_backing(ctx, r, backing_page))
+                for r in state.view.ranges]
+    perms = alg.word(0)
+    delta = alg.word(0)
+    for hit, r in reversed(list(zip(covering, state.view.ranges, strict=True))):
+        perms = alg.bor(perms, alg.ite(hit, r.perms, alg.word(0)))
+        delta = alg.ite(hit, r.delta, delta)
+    return alg.or_(*covering), perms, delta
 
 
 def range_covers_backing(ctx: Ctx, rng: Range, backing_page: Word) -> Bit:

@@ -172,22 +172,10 @@ def coverage_traces() -> dict[str, Trace]:
 def broken_counterexamples() -> dict[str, Trace]:
     """The shortest counterexample explicit search finds for every property each deliberately
     broken design violates, recorded under that design."""
-    from memview.checker.alphabet import default_scope
-    from memview.checker.explore import counterexample, explore
-    from memview.properties.catalogue import CATALOGUE
+    from memview.checker.coverage import broken_counterexamples as found
 
-    out = {}
-    for decision in DECISIONS:
-        if not decision.broken:
-            continue
-        for variant in list(decision.variants)[1:]:
-            design = SEED.with_choices(f"{decision.name}={variant}", {decision.name: variant})
-            scope = default_scope(design, BROKEN_DEPTH)
-            found = explore(design, scope, list(CATALOGUE), keep_graph=False)
-            for prop in CATALOGUE:
-                if prop.id in found.violations:
-                    out[f"broken-{decision.name}-{variant}-{prop.id}"] = counterexample(design, scope, found, prop.id)
-    return out
+    return {f"broken-{variant.replace('=', '-')}-{prop}": trace
+            for (variant, prop), trace in found(SEED, BROKEN_DEPTH).items()}
 
 
 def build_corpus() -> dict[str, Trace]:

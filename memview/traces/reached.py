@@ -7,24 +7,10 @@ from __future__ import annotations
 from memview.model.constants import OBJ_SHIFT, PERM_R, PERM_W, PTE_VALID, Outcome
 from memview.model.context import Ctx
 from memview.model.ops import Action
-from memview.model.queries import place_of, range_covers_backing
+from memview.model.queries import granted_on, place_of
 from memview.model.state import Obs, State
 
 VERBS = {PERM_R: "read", PERM_W: "wrote"}
-
-
-def granted_on(ctx: Ctx, state: State, slot: int, byte: int) -> int | None:
-    """The permissions A's ranges grant on a byte of an object (their union), or None if no range
-    maps it."""
-    page = byte >> ctx.config.page_shift
-    hits = [r.perms for r in state.view.ranges
-            if r.used and r.obj == slot and range_covers_backing(ctx, r, page)]
-    if not hits:
-        return None
-    union = 0
-    for perms in hits:
-        union |= perms
-    return union
 
 
 def reached(ctx: Ctx, pre: State, act: Action, obs: Obs, name_of: dict[int, str]) -> str | None:
@@ -51,8 +37,8 @@ def reached(ctx: Ctx, pre: State, act: Action, obs: Obs, name_of: dict[int, str]
     name = name_of.get(slot, f"object#{slot}")
     verb = VERBS.get(kind, "executed")
     seen = f" (value {obs.value:#04x})" if kind != PERM_W else ""
-    perms = granted_on(ctx, pre, slot, byte)
-    if perms is None:
+    configured, perms, _ = granted_on(ctx, pre, slot, byte >> ctx.config.page_shift)
+    if not configured:
         grant = "no range of A's layout maps that byte"
     elif not perms & kind:
         grant = f"A's layout grants only {perms_words(perms)} there"
