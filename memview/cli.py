@@ -1,4 +1,5 @@
-"""The `memview` command line: designs, properties, check, prove, diff, replay, conform, fuzz, graph, explain.
+"""The `memview` command line: designs, properties, check, prove, diff, replay, conform, fuzz, graph, explain,
+generate, corpus check, mutants.
 
 Exit codes: 0 all hold, 1 a violation, 2 bad input (one line on stderr, no traceback), 3 an
 internal error of memview (one line naming where, never a traceback).
@@ -658,6 +659,134 @@ def corpus_check(design_spec: str | None, trace_files: tuple[Path, ...], as_json
         click.echo(f"{len(changed)} of {len(changes)} corpus traces changed under {under}"
                    + ("" if changed else ": the model gives every recorded observation"))
     sys.exit(EXIT_VIOLATION if changed else EXIT_OK)
+
+
+MAX_BUDGET = 3600.0
+
+
+def parse_mutation_engines(names: tuple[str, ...]) -> tuple[str, ...]:
+    from memview.checker.mutants import ENGINES
+
+    wanted = [n.strip() for name in names for n in name.split(",") if n.strip()] or list(ENGINES)
+    for name in wanted:
+        if name not in ENGINES:
+            raise InputError("--engines", f"unknown engine {name!r} (choose from {', '.join(ENGINES)})")
+    return tuple(e for e in ENGINES if e in wanted)
+
+
+def cell_text(cell: Any) -> str:
+    from memview.checker.kill_matrix import KILLED, SURVIVED
+
+    if cell is None:
+        return ""
+    if cell.status == KILLED:
+        what = cell.finding.split(" diverges")[0] if cell.engine == "corpus" else cell.finding
+        length = f" ({cell.length})" if cell.length is not None else ""
+        return f"{what[:28]} {cell.seconds:.2f}s{length}"
+    if cell.status == SURVIVED:
+        return f"- {cell.seconds:.1f}s"
+    return f"{cell.status} {cell.seconds:.0f}s"
+
+
+@cli.command()
+@click.option("--engines", "engine_names", multiple=True, metavar="E[,E...]",
+              help="Engines to run (bmc, induction, explore, fuzz, corpus) [default: all].")
+@click.option("--mutant", "mutant_names", multiple=True, help="Only this mutant (repeatable) [default: all].")
+@click.option("--implementation/--no-implementation", default=True, show_default=True,
+              help="Also the linux backend's implementation mutants (engines fuzz and corpus).")
+@click.option("--budget", type=float, default=30.0, show_default=True, help="Seconds each engine gets per mutant.")
+@click.option("--jobs", type=int, default=None, help="Parallel cells [default: the number of cores].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each kill's counterexample (ITF) here.")
+@click.option("--list", "list_only", is_flag=True, help="List the mutants and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implementation: bool, budget: float,
+            jobs: int | None, out_dir: Path | None, list_only: bool, as_json: bool) -> None:
+    """Mutation analysis: every engine against every seeded bug, and the kill matrix (exit 0 every
+    non-equivalent mutant killed and no equivalent one flagged, 1 otherwise)."""
+    from memview.checker.check import file_stem, prepare_out_dir
+    from memview.checker.engines import make_executor
+    from memview.checker.kill_matrix import KILLED, Row, run_matrix, semantic_row
+    from memview.checker.mutants import select_mutants
+    from memview.traces.itf import write_trace
+
+    engines = parse_mutation_engines(engine_names)
+    chosen = select_mutants(list(mutant_names))
+    rows = [semantic_row(m) for m in chosen]
+    if implementation and not mutant_names:
+        from memview.backends.linux.mutants import IMPLEMENTATION_MUTANTS, backend_spec
+
+        rows += [Row(name, "implementation", m.mistake, backend=backend_spec(name))
+                 for name, m in IMPLEMENTATION_MUTANTS.items()]
+    if list_only:
+        listing = [{"name": r.name, "kind": r.kind, "rule": r.mutant.rule if r.mutant else r.backend,
+                    "breaks": list(r.breaks), "equivalent": r.equivalent, "mistake": r.mistake} for r in rows]
+        if as_json:
+            emit_json(listing)
+        else:
+            table = Table(title="Mutants", title_justify="left", show_lines=True)
+            for column in ("mutant", "where", "breaks", "mistake"):
+                table.add_column(column)
+            for item in listing:
+                breaks = ", ".join(item["breaks"]) or f"equivalent: {item['equivalent']}"
+                table.add_row(str(item["name"]), str(item["rule"]), breaks, str(item["mistake"]))
+            out_console().print(table)
+        sys.exit(EXIT_OK)
+    if not 1 <= budget <= MAX_BUDGET:
+        raise InputError("--budget", f"must be between 1 and {MAX_BUDGET:g} seconds, got {budget:g}")
+    workers = check_jobs(jobs)
+    if out_dir is not None:
+        prepare_out_dir(out_dir)
+    err = Console(stderr=True, highlight=False)
+    if not as_json:
+        err.print(f"{len(rows)} mutants x {len(engines)} engines, {budget:g} s each, on {workers} worker(s)")
+
+    def done(cell: Any, finished: int, total: int) -> None:
+        if not as_json:
+            err.print(f"[{finished}/{total}] {cell.mutant} / {cell.engine}: {cell.status} {cell.finding[:70]}")
+
+    with make_executor(workers) as executor:
+        matrix = run_matrix(rows, engines, budget, executor, done)
+    written = []
+    if out_dir is not None:
+        for (name, engine), cell in sorted(matrix.cells.items()):
+            if cell.status == KILLED and cell.trace is not None:
+                path = out_dir / f"{file_stem(name)}-{engine}.itf.json"
+                write_trace(cell.trace, path)
+                written.append(str(path))
+    summary = matrix.summary()
+    failed = bool(summary["survivors"] or summary["equivalent_violations"]
+                  or summary["implementation_killed"] < summary["implementation"])
+    if as_json:
+        emit_json({**matrix.to_json(), "written": written})
+        sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
+    table = Table(title=f"Kill matrix: property or trace, seconds to the first counterexample (its length in "
+                        f"steps); '-' survived; budget {budget:g} s", title_justify="left")
+    table.add_column("mutant")
+    table.add_column("breaks")
+    for engine in engines:
+        table.add_column(engine)
+    for row in rows:
+        breaks = ", ".join(row.breaks) if row.kind == "semantic" and row.breaks else \
+            ("equivalent" if row.kind == "semantic" else "(implementation)")
+        table.add_row(row.name, breaks, *(cell_text(matrix.cells.get((row.name, e))) for e in engines))
+    out_console().print(table)
+    survivors = f"; survivors: {', '.join(summary['survivors'])}" if summary["survivors"] else ""
+    click.echo(f"killed {summary['killed']} of {summary['non_equivalent']} non-equivalent semantic mutants{survivors}")
+    if "corpus_share" in summary:
+        click.echo(f"the corpus alone kills {summary['corpus_killed']} of {len(matrix.rows) - summary['implementation']}"
+                   f" semantic mutants ({100 * summary['corpus_share']:.0f}%)")
+    if "best_median_seconds" in summary:
+        click.echo(f"best engine per mutant: median {summary['best_median_seconds']:.2f} s, "
+                   f"max {summary['best_max_seconds']:.2f} s to the first counterexample")
+    for disagreement in summary["equivalent_violations"]:
+        click.echo(f"an equivalent mutant violates a property: {disagreement}")
+    if summary["implementation"]:
+        click.echo(f"implementation mutants caught: {summary['implementation_killed']} of {summary['implementation']}")
+    if written:
+        click.echo(f"wrote {len(written)} counterexamples to {out_dir}")
+    click.echo(f"{matrix.seconds:.0f} s in all")
+    sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -57,7 +57,10 @@ def violation(ctx: Ctx, prop: Property, pre: State, op: Op, obs: Obs, post: Stat
 
 
 def bmc(design: Design, scope: Scope, properties: list[Property], depth: int, timeout_ms: int = 300_000,
-        progress: Callable[[str], None] | None = None) -> list[PropertyResult]:
+        progress: Callable[[str], None] | None = None, stop_at_first: bool = False) -> list[PropertyResult]:
+    """Each property checked at depth 1, 2, ... up to depth. stop_at_first ends the search at the
+    first counterexample of any property; the properties not yet checked at that depth are left
+    out of the results (mutation analysis's time to the first counterexample)."""
     start = time.monotonic()
     machine = scope.start(design)  # validates the set-up for this design
     replayed = Machine(design, scope.config)
@@ -97,6 +100,8 @@ def bmc(design: Design, scope: Scope, properties: list[Property], depth: int, ti
             results[prop.id] = PropertyResult(prop.id, VIOLATED, "bmc", f"counterexample at depth {d}", 0, 0,
                                               time.monotonic() - start, trace,
                                               extra={"depth": d, "solve_seconds": round(time.monotonic() - began, 3)})
+            if stop_at_first:
+                return [results[p.id] for p in properties if p.id in results]
         if not open_props:
             break
         state = post

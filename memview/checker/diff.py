@@ -96,10 +96,12 @@ def _alphabet(scope_a: Scope, scope_b: Scope) -> list[Action]:
     return list(seen)
 
 
-def lockstep(design_a: Design, design_b: Design, depth: int, progress: Progress | None = None) -> DiffResult:
+def lockstep(design_a: Design, design_b: Design, depth: int, progress: Progress | None = None,
+             clients: int = 1) -> DiffResult:
+    """With clients > 1, each client gets B1's fds, mappings and operations (`default_scope`)."""
     started = time.monotonic()
-    scope = default_scope(design_a, depth)
-    scope_b = default_scope(design_b, depth)
+    scope = default_scope(design_a, depth, clients=clients, active_clients=clients > 1)
+    scope_b = default_scope(design_b, depth, clients=clients, active_clients=clients > 1)
     machine_a, machine_b = Machine(design_a, scope.config), Machine(design_b, scope.config)
     prefix: list[LockstepStep] = []
     for act, label in scope.prefix:

@@ -70,9 +70,11 @@ class Exploration:
 
 def explore(design: Design, scope: Scope, properties: list[Property], progress: Progress | None = None,
             stop_when_all_violated: bool = True, keep_graph: bool = True,
-            judge_refusals: bool = False, reduce_symmetry: bool = True) -> Exploration:
+            judge_refusals: bool = False, reduce_symmetry: bool = True, stop_at_first: bool = False) -> Exploration:
     """Breadth-first search of scope from its set-up. When the scope's clients are interchangeable
-    (`Scope.symmetric_clients`) one state per orbit is stored, unless reduce_symmetry is false."""
+    (`Scope.symmetric_clients`) one state per orbit is stored, unless reduce_symmetry is false.
+    stop_at_first ends the search at the first violation of any property (mutation analysis's time
+    to the first counterexample)."""
     start = time.monotonic()
     symmetry = ClientSymmetry(scope.symmetric_clients) if reduce_symmetry and scope.symmetric_clients > 1 else None
     prefix_machine = Machine(design, scope.config)
@@ -109,6 +111,9 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
                     for prop_id in violated_by(ctx, pending, pre, act, op, obs, post, perturbed):
                         violations[prop_id] = Violation(node, act, len(states), time.monotonic() - start)
                     pending = [p for p in pending if p.id not in violations]
+                    if stop_at_first and violations:
+                        return Exploration(graph, states, parents, violations, transitions, time.monotonic() - start,
+                                           prefix_steps, judged, symmetry, permutations)
                 perm: Permutation = ()
                 if symmetry is not None:  # judged as it is, stored as its orbit's representative
                     post, perm = symmetry.canonical(post)

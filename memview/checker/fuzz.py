@@ -1,9 +1,12 @@
-"""Differential fuzzing: hypothesis drives the model and a backend in lockstep.
+"""Fuzzing with hypothesis: differential (the model and a backend in lockstep), and of the
+properties (the model alone, every step judged against the catalogue).
 
-A RuleBasedStateMachine starts both from the design's explicit-search set-up, then applies drawn
-operations to both and requires the backend's observation to be one the design allows. Hypothesis
-shrinks a failure to a short sequence; the failing example comes back as a Trace (the set-up plus
-the shrunk steps), ready to be written, explained and minimised further.
+A RuleBasedStateMachine starts from the design's explicit-search set-up, then applies drawn
+operations. `fuzz` applies them to the model and a backend and requires the backend's observation
+to be one the design allows; `fuzz_properties` judges each transition of the model by the
+properties, as explicit search does (mutation analysis's fuzz engine). Hypothesis shrinks a failure
+to a short sequence; the failing example comes back as a Trace (the set-up plus the shrunk steps),
+ready to be written, explained and minimised further.
 """
 
 from __future__ import annotations
@@ -19,11 +22,18 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule, run_state_machine_as_test
 
 from memview.backends.base import Backend, BackendFailure, StepLimit
-from memview.checker.alphabet import default_scope
+from memview.checker.alphabet import Scope, default_scope
 from memview.checker.strategies import actions
+from memview.model.concrete import CONCRETE
+from memview.model.constants import Outcome
 from memview.model.design import Design
 from memview.model.machine import Machine
+from memview.model.observation import Observation
 from memview.model.ops import Action
+from memview.model.step import step
+from memview.properties.catalogue import Property
+from memview.properties.judge import ISOL_PERTURBATION, violated_by
+from memview.properties.predicates import perturb_unreadable
 from memview.traces.conform import allowed
 from memview.traces.trace import Step, Trace
 
@@ -45,6 +55,7 @@ class FuzzResult:
     seconds: float
     failure: str | None
     trace: Trace | None
+    first_failure_seconds: float | None = None  # when the first failing example was seen, before shrinking
 
 
 def lockstep_machine(design: Design, backend: Callable[[], Backend], lenient: bool, limit: StepLimit,
@@ -91,10 +102,58 @@ def lockstep_machine(design: Design, backend: Callable[[], Backend], lenient: bo
     return Lockstep
 
 
+def property_machine(design: Design, scope: Scope, properties: list[Property], counters: dict[str, int],
+                     first_failure: list[float]) -> type[RuleBasedStateMachine]:
+    judges_isol = any(p.id == "ISOL" for p in properties)
+
+    class Properties(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.machine = scope.start(design)
+            replayed = Machine(design, scope.config)
+            self.steps = [Step(act, replayed.run(act), label) for act, label in scope.prefix]
+            counters["examples"] += 1
+
+        @rule(act=actions(design, scope.alphabet))
+        def operate(self, act: Action) -> None:
+            ctx, pre = self.machine.ctx, self.machine.state
+            op = act.to_op(CONCRETE)
+            post, obs = step(ctx, pre, op)
+            self.steps.append(Step(act, Observation.of(obs)))
+            counters["steps"] += 1
+            self.machine.state = post
+            if post is pre and obs.outcome == Outcome.ERRNO:
+                return  # a refusal cannot violate a property (memview.checker.explore)
+            perturbed = perturb_unreadable(ctx, pre, ISOL_PERTURBATION) if judges_isol else pre
+            violated = violated_by(ctx, properties, pre, act, op, obs, post, perturbed)
+            if violated:
+                if not first_failure:
+                    first_failure.append(time.monotonic())
+                trace = Trace(design, scope.config, list(self.steps), {"engine": "fuzz", "property": violated[0]})
+                raise Divergence(f"step {len(self.steps) - 1} ({act}) violates {', '.join(violated)}", trace)
+
+    return Properties
+
+
+def fuzz_properties(design: Design, scope: Scope, properties: list[Property], examples: int, steps: int,
+                    seed: int | None) -> FuzzResult:
+    """Hypothesis drives the model from the scope's set-up over its alphabet (and arbitrary
+    operations), judging every transition by the properties; the first violation, shrunk."""
+    counters = {"examples": 0, "steps": 0}
+    first_failure: list[float] = []
+    machine = property_machine(design, scope, properties, counters, first_failure)
+    return _run(machine, examples, steps, seed, None, counters, first_failure)
+
+
 def fuzz(design: Design, backend: Callable[[], Backend], examples: int, steps: int, seed: int | None,
          lenient: bool = False, limit: StepLimit | None = None, database: Path | None = DATABASE_DIR) -> FuzzResult:
     counters = {"examples": 0, "steps": 0}
     machine = lockstep_machine(design, backend, lenient, limit or StepLimit(), counters)
+    return _run(machine, examples, steps, seed, database, counters, [])
+
+
+def _run(machine: type[RuleBasedStateMachine], examples: int, steps: int, seed: int | None, database: Path | None,
+         counters: dict[str, int], first_failure: list[float]) -> FuzzResult:
     config = settings(
         max_examples=examples,
         stateful_step_count=steps,
@@ -113,6 +172,7 @@ def fuzz(design: Design, backend: Callable[[], Backend], examples: int, steps: i
     try:
         run_state_machine_as_test(machine, settings=config) if seed is None else test_case().runTest()
     except Divergence as divergence:
+        first = first_failure[0] - started if first_failure else None
         return FuzzResult(counters["examples"], counters["steps"], time.monotonic() - started, str(divergence),
-                          divergence.trace)
+                          divergence.trace, first)
     return FuzzResult(counters["examples"], counters["steps"], time.monotonic() - started, None, None)

@@ -50,7 +50,7 @@ def any_action(draw: st.DrawFn, processes: int = 3) -> Action:
     return Action(spec.name, proc, tuple(draw(words(kind)) for _, kind in spec.args))
 
 
-def actions(design: Design) -> st.SearchStrategy[Action]:
-    """Two parts the design's alphabet to one part arbitrary operations."""
-    alphabet = default_scope(design).alphabet
+def actions(design: Design, alphabet: tuple[Action, ...] | None = None) -> st.SearchStrategy[Action]:
+    """Two parts the design's alphabet (or the one given) to one part arbitrary operations."""
+    alphabet = alphabet or default_scope(design).alphabet
     return st.one_of(st.sampled_from(alphabet), st.sampled_from(alphabet), any_action())

@@ -16,6 +16,7 @@ from typing import Any
 
 from memview.errors import InputError
 from memview.model.constants import SiCode, Signal
+from memview.model.mutations import MUTATIONS_BY_NAME
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,8 @@ class Design:
     name: str
     choices: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
     description: str = ""
+    # Seeded bugs (memview.model.mutations) the rules apply: mutation analysis only.
+    mutations: frozenset[str] = frozenset()
 
     def __getitem__(self, decision: str) -> str:
         if decision not in DECISIONS_BY_NAME:
@@ -233,6 +236,15 @@ class Design:
     def is_(self, decision: str, variant: str) -> bool:
         assert variant in DECISIONS_BY_NAME[decision].variants, (decision, variant)
         return self[decision] == variant
+
+    def mutated(self, mutation: str) -> bool:
+        assert mutation in MUTATIONS_BY_NAME, mutation
+        return mutation in self.mutations
+
+    def with_mutations(self, name: str, mutations: list[str] | frozenset[str], place: str = "design") -> Design:
+        for index, mutation in enumerate(mutations):
+            check_mutation(mutation, f"{place}[{index}]")
+        return Design(name, self.choices, self.description, self.mutations | frozenset(mutations))
 
     def decisions(self) -> dict[str, str]:
         return {d.name: self[d.name] for d in DECISIONS}
@@ -245,18 +257,26 @@ class Design:
         for decision, variant in changes.items():
             check_choice(decision, variant, f"{place}.{decision}")
             merged[decision] = variant
-        return Design(name, MappingProxyType(merged), self.description)
+        return Design(name, MappingProxyType(merged), self.description, self.mutations)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "decisions": self.decisions()}
+        out: dict[str, Any] = {"name": self.name, "decisions": self.decisions()}
+        if self.mutations:
+            out["mutations"] = sorted(self.mutations)
+        return out
 
     def __reduce__(self) -> tuple[Any, ...]:
         # A mapping proxy cannot be pickled; a design crosses to worker processes as plain data.
-        return (_rebuild_design, (self.name, dict(self.choices), self.description))
+        return (_rebuild_design, (self.name, dict(self.choices), self.description, sorted(self.mutations)))
 
 
-def _rebuild_design(name: str, choices: dict[str, str], description: str) -> Design:
-    return Design(name, MappingProxyType(choices), description)
+def _rebuild_design(name: str, choices: dict[str, str], description: str, mutations: list[str]) -> Design:
+    return Design(name, MappingProxyType(choices), description, frozenset(mutations))
+
+
+def check_mutation(mutation: Any, place: str) -> None:
+    if not isinstance(mutation, str) or mutation not in MUTATIONS_BY_NAME:
+        raise InputError(place, f"unknown mutation {mutation!r} (see `memview mutants --list`)")
 
 
 def check_choice(decision: str, variant: Any, place: str) -> None:
@@ -304,7 +324,7 @@ def load_design(spec: str) -> Design:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(spec, f"malformed TOML: {exc}") from None
-    allowed = {"base", "name", "description", "decisions"}
+    allowed = {"base", "name", "description", "decisions", "mutations"}
     for key in data:
         if key not in allowed:
             raise InputError(f"{spec}: {key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
@@ -321,7 +341,16 @@ def load_design(spec: str) -> Design:
     if not isinstance(description, str):
         raise InputError(f"{spec}: description", "expected a string")
     design = BUILTIN[base_name].with_choices(name, decisions, f"{spec}: decisions")
-    return Design(design.name, design.choices, description)
+    return Design(design.name, design.choices, description,
+                  _mutations(data.get("mutations", []), f"{spec}: mutations"))
+
+
+def _mutations(data: Any, place: str) -> frozenset[str]:
+    if not isinstance(data, list):
+        raise InputError(place, "expected a list of mutation names")
+    for index, mutation in enumerate(data):
+        check_mutation(mutation, f"{place}[{index}]")
+    return frozenset(data)
 
 
 def design_from_json(data: Any, place: str) -> Design:
@@ -331,4 +360,5 @@ def design_from_json(data: Any, place: str) -> Design:
     decisions = data.get("decisions", {})
     if not isinstance(decisions, dict):
         raise InputError(f"{place}.decisions", "expected an object")
-    return Design(data["name"]).with_choices(data["name"], decisions, f"{place}.decisions")
+    design = Design(data["name"]).with_choices(data["name"], decisions, f"{place}.decisions")
+    return design.with_mutations(design.name, _mutations(data.get("mutations", []), f"{place}.mutations"))

@@ -8,7 +8,7 @@ on one function.
 from __future__ import annotations
 
 from memview.model.algebra import Word, any_bits, merge, overlap, replace, umax, umin
-from memview.model.constants import VMA_RAW, VMA_SEALED
+from memview.model.constants import VMA_PRIVATE, VMA_RAW, VMA_SEALED
 from memview.model.context import Ctx
 from memview.model.state import Proc, State
 
@@ -28,11 +28,13 @@ def _zap(ctx: Ctx, proc: Proc, lo: Word, hi: Word) -> Proc:
     # What the dropped entries pointed at is cleared too, so equal states look equal.
     pte_page = alg.store_range(proc.pte_page, lo, hi, zero)
     cow_data = alg.store_range(proc.cow_data, ctx.byte_of(lo), ctx.byte_of(hi), zero)
-    if ctx.design.is_("mseal", "allow"):
+    private_kept = ctx.design.mutated("private-pages-survive-revocation")
+    if ctx.design.is_("mseal", "allow") or private_kept:
         # A sealed mapping cannot be replaced (mseal(2)), so its pages keep what they had.
         for vma in proc.vmas:
+            kept_bits = (VMA_SEALED if ctx.design.is_("mseal", "allow") else 0) | (VMA_PRIVATE if private_kept else 0)
             # A raw mapping's pages are not view pages (delivery=raw-fds): nothing of the view to keep.
-            sealed = alg.and_(vma.used, any_bits(alg, vma.attrs, alg.word(VMA_SEALED)))
+            sealed = alg.and_(vma.used, any_bits(alg, vma.attrs, alg.word(kept_bits)))
             if ctx.design.is_("delivery", "raw-fds"):
                 sealed = alg.and_(sealed, alg.not_(any_bits(alg, vma.attrs, alg.word(VMA_RAW))))
             view_lo = alg.add(vma.lo, vma.delta)
@@ -57,6 +59,9 @@ def revoke(ctx: Ctx, state: State, lo: Word, hi: Word, zap: bool = True) -> Stat
     if zap and not ctx.design.is_("revocation", "skip"):
         # Process slots past A and the clients belong to forked children.
         zapped = len(procs) if not ctx.design.is_("revocation", "skip-children") else 1 + ctx.config.clients
-        procs = tuple(_zap(ctx, p, lo, hi) if i < zapped else p for i, p in enumerate(procs))
+        if ctx.design.mutated("revoke-first-client-only"):
+            zapped = 2
+        zap_hi = ctx.alg.sub(hi, ctx.alg.word(1)) if ctx.design.mutated("revoke-misses-last-page") else hi
+        procs = tuple(_zap(ctx, p, lo, zap_hi) if i < zapped else p for i, p in enumerate(procs))
     revoked = ctx.alg.store_range(state.revoked, lo, hi, ctx.alg.word(1))
     return replace(state, procs=procs, revoked=revoked)

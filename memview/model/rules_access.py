@@ -9,7 +9,7 @@ which is exactly why revocation must drop those translations.
 
 from __future__ import annotations
 
-from memview.model.algebra import Bit, Word, cond, has_bits, merge
+from memview.model.algebra import Bit, Word, cond, has_bits, merge, replace
 from memview.model.constants import (
     OBJ_SHIFT,
     PERM_ALL,
@@ -25,7 +25,7 @@ from memview.model.constants import (
 from memview.model.context import Ctx, Result
 from memview.model.design import FAULT_SIGNALS
 from memview.model.ops import Op
-from memview.model.queries import backing_page, obj_at, place_of, proc_at
+from memview.model.queries import Place, backing_page, obj_at, place_of, proc_at, range_at
 from memview.model.rules_backing import with_obj
 from memview.model.rules_process import with_proc
 from memview.model.state import Obs, State
@@ -43,6 +43,21 @@ def fault_signal(ctx: Ctx, decision: str) -> Obs:
     return ctx.signal(signo, code)
 
 
+def denied_signal(ctx: Ctx) -> Obs:
+    if ctx.design.mutated("denied-raises-sigbus"):
+        return ctx.signal(Signal.SIGBUS, SiCode.BUS_ADRERR)
+    return fault_signal(ctx, "denied")
+
+
+def stretched_to_next_page(ctx: Ctx, state: State, place: Place) -> Place:
+    """The range-end-inclusive mutation's lookup: a page no range covers, just past a range's end,
+    is taken as that range's."""
+    alg = ctx.alg
+    before, rng = range_at(ctx, state, alg.sub(place.view_page, alg.word(1)))
+    stretched = alg.and_(alg.not_(place.configured), before, alg.eq(rng.hi, place.view_page))
+    return replace(place, configured=alg.or_(place.configured, stretched), rng=merge(alg, stretched, rng, place.rng))
+
+
 def combined(ctx: Ctx, prot: Word, perms: Word) -> Word:
     if ctx.design.is_("perm-combine", "or"):
         return ctx.alg.bor(prot, perms)
@@ -54,11 +69,16 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     addr, kind, byte = op.args[:3]
     proc = proc_at(ctx, state, op.proc)
     place = place_of(ctx, state, proc, addr)
+    if ctx.design.mutated("range-end-inclusive"):
+        place = stretched_to_next_page(ctx, state, place)
     vpage = place.view_page
     prot = alg.band(place.vma.attrs, alg.word(PERM_ALL))
     pte = alg.select(proc.pte, vpage)
     cached = has_bits(alg, pte, alg.word(PTE_VALID))
-    perms = alg.ite(cached, alg.band(pte, alg.word(PERM_ALL)), place.rng.perms)
+    pte_perms = alg.band(pte, alg.word(PERM_ALL))
+    if ctx.design.mutated("mprotect-upgrades-ptes"):
+        pte_perms = alg.word(PERM_ALL)
+    perms = alg.ite(cached, pte_perms, place.rng.perms)
     through_view = alg.bit(True)
     raw_fds = ctx.design.is_("delivery", "raw-fds")
     if raw_fds:
@@ -71,7 +91,10 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     bpage = alg.ite(cached, alg.select(proc.pte_page, vpage), backing_page(ctx, place.rng, vpage))
     bbyte = alg.add(ctx.byte_of(bpage), ctx.in_page(addr))
     obj = obj_at(ctx, state, obj_index)
-    allowed = has_bits(alg, combined(ctx, prot, perms), kind)
+    checked_perms = perms
+    if ctx.design.mutated("exec-checked-as-read"):
+        checked_perms = alg.ite(has_bits(alg, perms, alg.word(PERM_R)), alg.bor(perms, alg.word(PERM_X)), perms)
+    allowed = has_bits(alg, combined(ctx, prot, checked_perms), kind)
     valid_kind = alg.or_(*(alg.eq(kind, alg.word(k)) for k in (PERM_R, PERM_W, PERM_X)))
     vma_denied = alg.not_(has_bits(alg, prot, kind))
     if ctx.design.is_("perm-combine", "or"):
@@ -80,6 +103,10 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     unconfigured = alg.and_(alg.not_(cached), alg.not_(place.configured))
     if raw_fds:
         beyond_view, unconfigured = alg.and_(through_view, beyond_view), alg.and_(through_view, unconfigured)
+
+    past_end = alg.not_(alg.ult(ctx.byte_of(bpage), obj.size))
+    if ctx.design.mutated("stale-page-after-truncate"):
+        past_end = alg.and_(alg.not_(cached), past_end)
 
     def sig(signo: Signal, code: int) -> Result:
         return state, ctx.signal(signo, code)
@@ -91,9 +118,9 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
         (vma_denied, lambda: sig(Signal.SIGSEGV, SiCode.SEGV_ACCERR)),
         (beyond_view, lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
         (unconfigured, lambda: (state, fault_signal(ctx, "unconfigured"))),
-        (alg.not_(allowed), lambda: (state, fault_signal(ctx, "denied"))),
+        (alg.not_(allowed), lambda: (state, denied_signal(ctx))),
         # mmap(2): only pages wholly past the end fault; the rest of the last page is accessible.
-        (alg.not_(alg.ult(ctx.byte_of(bpage), obj.size)), lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
+        (past_end, lambda: sig(Signal.SIGBUS, SiCode.BUS_ADRERR)),
     ]
 
     def succeeded() -> Result:

@@ -201,7 +201,7 @@ def seal(ctx: Ctx, state: State, op: Op) -> Result:
         ))
         checks.append((alg.and_(adds_write, raw_writable), Errno.EBUSY))
     revoke_first = ctx.design.is_("seal-write", "revoke")
-    if not revoke_first:
+    if not revoke_first and not ctx.design.mutated("seal-write-ignores-view"):
         checks.append((alg.and_(adds_write, writable_range), Errno.EBUSY))
 
     def sealed() -> Result:

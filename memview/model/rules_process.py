@@ -145,7 +145,10 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
     if ctx.design.is_("private", "einval"):
         checks.append((private, Errno.EINVAL))
     wants_shared_write = alg.and_(alg.not_(private), has_bits(alg, prot, alg.word(PERM_W)))
-    checks.append((alg.and_(wants_shared_write, alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W)))), Errno.EACCES))
+    mode_denies = alg.and_(wants_shared_write, alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))))
+    if ctx.design.mutated("view-mmap-ignores-open-mode"):
+        mode_denies = alg.and_(mode_denies, alg.not_(is_view))
+    checks.append((mode_denies, Errno.EACCES))
     write_sealed = alg.bit(False)
     if raw_fds:
         raw_obj = obj_at(ctx, state, entry.obj)

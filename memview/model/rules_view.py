@@ -131,10 +131,11 @@ def granted_perms(ctx: Ctx, perms: Word, mode: Word, seals: Word) -> Grant:
     wants_write = has_bits(alg, perms, alg.word(PERM_W))
     sealed = any_bits(alg, seals, alg.word(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
     if ctx.design.is_("map-perm", "refuse"):
-        access_checks: list[tuple[Bit, int]] = [
-            (alg.and_(wants_write, alg.not_(has_bits(alg, mode, alg.word(PERM_W)))), Errno.EACCES),
-            (alg.and_(wants_write, sealed), Errno.EPERM),
-        ]
+        access_checks: list[tuple[Bit, int]] = []
+        if not ctx.design.mutated("map-fd-ignores-mode"):
+            access_checks.append((alg.and_(wants_write, alg.not_(has_bits(alg, mode, alg.word(PERM_W)))), Errno.EACCES))
+        if not ctx.design.mutated("map-fd-ignores-seals"):
+            access_checks.append((alg.and_(wants_write, sealed), Errno.EPERM))
         return Grant(flag_checks, access_checks, perms)
     masked = alg.band(perms, alg.bor(mode, alg.word(MASK ^ PERM_W)))
     masked = alg.ite(sealed, without_bits(alg, masked, PERM_W), masked)
@@ -185,7 +186,10 @@ def view_map_fd(ctx: Ctx, state: State, op: Op) -> Result:
     carved_ok: Bit = alg.bit(True)
     if replaces:
         carved_ok, ranges = reshape(alg, ranges, lo, hi, empty_range(alg), None)
+    carved = ranges
     inserted, ranges = insert(alg, ranges, new_range, alg.bit(True))
+    if replaces and ctx.design.mutated("replace-leaves-hole"):
+        ranges = merge(alg, overlapping, carved, ranges)
     checks.append((alg.not_(alg.and_(carved_ok, inserted)), Errno.ENOSPC))
 
     def mapped() -> Result:
@@ -209,7 +213,8 @@ def view_unmap_fd(ctx: Ctx, state: State, op: Op) -> Result:
     if ctx.design.is_("unmap-span", "exact"):
         exact = alg.or_(*(alg.and_(r.used, alg.eq(r.lo, lo), alg.eq(r.hi, hi)) for r in state.view.ranges))
         checks.append((alg.not_(exact), Errno.EINVAL))
-    ok, ranges = reshape(alg, state.view.ranges, lo, hi, empty_range(alg), None)
+    ok, ranges = reshape(alg, state.view.ranges, lo, hi, empty_range(alg), None,
+                         right_keeps_start=ctx.design.mutated("unmap-split-shifts-offset"))
     checks.append((alg.not_(ok), Errno.ENOMEM))
 
     def unmapped() -> Result:
@@ -226,7 +231,8 @@ def view_get_viewfd(ctx: Ctx, state: State, op: Op) -> Result:
     valid_mode = alg.or_(alg.eq(mode, alg.word(MODE_RO)), alg.eq(mode, alg.word(MODE_RW)))
     has_fd, fd = alloc_fd(ctx, state, op.proc)
     checks += [(alg.not_(valid_mode), Errno.EINVAL), (alg.not_(has_fd), Errno.EMFILE)]
-    entry = Fd(alg.word(FdKind.VIEW), alg.word(0), mode)
+    granted_mode = alg.word(MODE_RW) if ctx.design.mutated("viewfd-always-rw") else mode
+    entry = Fd(alg.word(FdKind.VIEW), alg.word(0), granted_mode)
     return ctx.guarded(state, checks, lambda: (with_fd(ctx, state, op.proc, fd, entry), ctx.ok(fd)))
 
 
@@ -235,7 +241,7 @@ def control_closed(ctx: Ctx, state: State) -> State:
     alg = ctx.alg
     view = replace(state.view, control_open=alg.bit(False))
     closed = replace(state, view=view)
-    if ctx.design.is_("control-close", "keep"):
+    if ctx.design.is_("control-close", "keep") and not ctx.design.mutated("control-close-revokes"):
         return closed
     cleared = replace(view, ranges=tuple(empty_range(alg) for _ in view.ranges))
     return revoke(ctx, replace(closed, view=cleared), alg.word(0), last_page(ctx))

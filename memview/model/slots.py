@@ -83,11 +83,14 @@ def reshape(
     hi: Word,
     empty: S,
     middle: Callable[[S], S] | None,
+    right_keeps_start: bool = False,
 ) -> tuple[Bit, tuple[S, ...]]:
     """Cut [lo, hi) out of every slot; middle, if given, transforms the cut-out part in place.
 
     Returns ok = false when the pieces a split leaves need more slots than are free (the caller
     maps that to ENOSPC/ENOMEM, as Linux does when a split exceeds max_map_count).
+    right_keeps_start is the unmap-split-shifts-offset mutation: the piece right of the cut starts
+    where the whole slot started in its object (its delta moved back by the pages cut away).
     """
     out: list[S] = []
     extras: list[tuple[S, Bit]] = []
@@ -97,6 +100,8 @@ def reshape(
         has_right = alg.and_(hit, alg.ult(hi, s.hi))
         left = clip(s, s.lo, lo)
         right = clip(s, hi, s.hi)
+        if right_keeps_start:
+            right = replace(right, delta=alg.sub(s.delta, alg.sub(hi, s.lo)))
         if middle is not None:
             in_place = middle(clip(s, umax(alg, s.lo, lo), umin(alg, s.hi, hi)))
             extras += [(left, has_left), (right, has_right)]

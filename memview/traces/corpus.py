@@ -8,7 +8,8 @@ under design fdpass (A hands B its raw fds): each ends in an access the seed's d
 stop, and conforming on them means a backend really lets B do it. The `cover-*` traces together
 take every edge of the seed's layout graph at depth 2 (`memview generate`), and the `broken-*`
 traces are explicit search's shortest counterexamples for each deliberately broken design, recorded
-under that design. Regenerate with
+under that design. The `mutant-*` traces tell each seeded bug of mutation analysis from its design
+(`memview mutants`, docs/mutants.md). Regenerate with
 `python -m memview.traces.corpus --write`; tests check the committed corpus is current.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from memview.model.config import Config
@@ -178,13 +180,11 @@ def broken_counterexamples() -> dict[str, Trace]:
             for (variant, prop), trace in found(SEED, BROKEN_DEPTH).items()}
 
 
-def build_corpus() -> dict[str, Trace]:
+def decision_traces() -> dict[str, Trace]:
+    """For every variant of every real decision, the shortest trace telling it from the seed."""
     from memview.checker.diff import lockstep
 
-    corpus: dict[str, Trace] = {"seed-scenario": seed_scenario()}
-    corpus.update((name, fdpass_exploit(name)) for name in FDPASS_EXPLOITS)
-    corpus.update(coverage_traces())
-    corpus.update(broken_counterexamples())
+    corpus: dict[str, Trace] = {}
     for decision in DECISIONS:
         if decision.broken:
             continue
@@ -195,6 +195,59 @@ def build_corpus() -> dict[str, Trace]:
             trace, _ = result.traces()
             trace.meta = {"description": f"pins {decision.name}: the seed's {decision.default}, not {variant}"}
             corpus[f"seed-{decision.name}-not-{variant}"] = trace
+    return corpus
+
+
+MUTANT_DEPTH = 4  # lockstep search of each mutant against its design
+
+
+def mutant_traces() -> dict[str, Trace]:
+    """For every seeded bug of mutation analysis (memview.checker.mutants), the shortest trace on
+    which the mutated design's observations differ from its design's, recorded under its design:
+    the corpus then catches each of those mistakes in an implementation, equivalent mutants too."""
+    from memview.checker.diff import lockstep
+    from memview.checker.mutants import MUTANTS
+
+    corpus: dict[str, Trace] = {}
+    for mutant in MUTANTS:
+        result = lockstep(mutant.base_design(), mutant.design(), MUTANT_DEPTH, clients=mutant.clients)
+        if result.steps is None:
+            raise RuntimeError(f"no trace tells mutant {mutant.name} from its design to depth {MUTANT_DEPTH}")
+        trace, _ = result.traces()
+        trace.meta = {"description": f"kills mutant {mutant.name}: {mutant.mistake}", "mutant": mutant.name}
+        corpus[f"mutant-{mutant.name}"] = trace
+    return corpus
+
+
+def _seed_and_fdpass() -> dict[str, Trace]:
+    corpus: dict[str, Trace] = {"seed-scenario": seed_scenario()}
+    corpus.update((name, fdpass_exploit(name)) for name in FDPASS_EXPLOITS)
+    return corpus
+
+
+# The corpus's parts, each built on its own (tests check them side by side).
+CORPUS_PARTS: dict[str, Callable[[], dict[str, Trace]]] = {
+    "scenarios": _seed_and_fdpass,
+    "coverage": coverage_traces,
+    "broken": broken_counterexamples,
+    "decisions": decision_traces,
+    "mutants": mutant_traces,
+}
+
+
+def corpus_part(file_name: str) -> str:
+    """The part of the corpus a committed trace file comes from, by its name."""
+    for prefix, part in (("seed-scenario.", "scenarios"), ("fdpass-", "scenarios"), ("cover-", "coverage"),
+                         ("broken-", "broken"), ("seed-", "decisions"), ("mutant-", "mutants")):
+        if file_name.startswith(prefix):
+            return part
+    return ""
+
+
+def build_corpus() -> dict[str, Trace]:
+    corpus: dict[str, Trace] = {}
+    for part in CORPUS_PARTS.values():
+        corpus.update(part())
     return corpus
 
 

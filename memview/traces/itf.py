@@ -165,7 +165,7 @@ def _design(data: Any, place: str) -> Design:
         if data not in BUILTIN:
             raise InputError(place, f"unknown design {data!r} (built-in: {', '.join(BUILTIN)})")
         return BUILTIN[data]
-    _fields(data, place, ("name", "decisions"), ("description",))
+    _fields(data, place, ("name", "decisions"), ("description", "mutations"))
     if not isinstance(data["name"], str):
         raise InputError(f"{place}.name", f"expected a string, got {data['name']!r}")
     description = data.get("description", "")
@@ -174,7 +174,7 @@ def _design(data: Any, place: str) -> Design:
     design = design_from_json(data, place)
     # Only the variants that differ from the defaults, as built-in designs hold them, so a design
     # reads back equal to the one written.
-    return Design(design.name, MappingProxyType(design.overrides()), description)
+    return Design(design.name, MappingProxyType(design.overrides()), description, design.mutations)
 
 
 def _meta(data: Any, place: str) -> tuple[Design, Config, dict[str, Any]]:

@@ -20,6 +20,7 @@ from memview.model.algebra import MASK
 from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
 from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
 from memview.model.design import BUILTIN, DECISIONS
+from memview.model.mutations import MUTATIONS
 from memview.model.ops import OPS
 
 SCHEMA_PATH = Path(__file__).with_name("trace.schema.json")
@@ -88,6 +89,8 @@ def _design() -> dict[str, Any]:
                     "name": {"type": "string"},
                     "description": {"type": "string"},
                     "decisions": {"type": "object", "properties": decisions, "additionalProperties": False},
+                    "mutations": {"description": "seeded bugs the rules apply (memview mutants)", "type": "array",
+                                  "items": {"enum": [m.name for m in MUTATIONS]}, "uniqueItems": True},
                 },
                 ["name", "decisions"],
             ),
