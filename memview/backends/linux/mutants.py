@@ -82,7 +82,8 @@ class AckEarlyBackend(LinuxBackend):
     before handling its next request. The realistic bug is the client's: it acknowledges the
     invalidation and queues the work, which runs when the driver next does anything (the next step
     that is not a load or store, as a batched TLB flush runs at the next kernel entry). Until then
-    its loads and stores go through the old pages."""
+    its loads and stores go through the old pages. The coordinator holds that client's message back
+    to stand for the client's queue; the worker itself is the real one."""
 
     name = PREFIX + "ack-early"
     late: LateChange | None = None
