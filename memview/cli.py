@@ -386,7 +386,7 @@ def judge_traces(named: list[tuple[str, Any]], backend_spec: str, design_spec: s
 def backend_options(command: Callable[..., None]) -> Callable[..., None]:
     options = [
         click.option("--backend", "backend_spec", required=True,
-                     help="model, linux, linux-fdpass, or exec:'COMMAND ARGS'."),
+                     help="model, linux, linux-fdpass, linux-mutant:NAME, or exec:'COMMAND ARGS'."),
         click.option("--design", "design_spec", default=None,
                      help="Judge against this design (default: each trace's own)."),
         click.option("--lenient", is_flag=True,
@@ -443,7 +443,7 @@ def conform(trace_files: tuple[Path, ...], corpus: bool, backend_spec: str, desi
 
 @cli.command()
 @click.option("--backend", "backend_spec", required=True,
-              help="model, model:DESIGN, linux, linux-fdpass, or exec:'COMMAND ARGS'.")
+              help="model, model:DESIGN, linux, linux-fdpass, linux-mutant:NAME, or exec:'COMMAND ARGS'.")
 @click.option("--design", "design_spec", default="seed", show_default=True, help="The design the backend is held to.")
 @click.option("--examples", type=int, default=100, show_default=True, help="Operation sequences to try.")
 @click.option("--steps", type=int, default=30, show_default=True, help="Operations per sequence after the set-up.")

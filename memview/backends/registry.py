@@ -1,5 +1,6 @@
 """Backends by name, as the command line names them: `model`, `model:DESIGN`, `linux`,
-`linux-fdpass` (today's practice: raw backing fds passed whatever the design), or `exec:COMMAND ARGS`."""
+`linux-fdpass` (today's practice: raw backing fds passed whatever the design), `linux-mutant:NAME`
+(the linux backend with one implementation bug, linux/mutants.py), or `exec:COMMAND ARGS`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from memview.backends.base import Backend
 from memview.backends.model import ModelBackend
 from memview.errors import InputError
 
-NAMES = ("model", "model:DESIGN", "exec:COMMAND", "linux", "linux-fdpass")
+NAMES = ("model", "model:DESIGN", "exec:COMMAND", "linux", "linux-fdpass", "linux-mutant:NAME")
 
 
 def open_backend(spec: str, place: str = "--backend") -> Backend:
@@ -24,6 +25,10 @@ def open_backend(spec: str, place: str = "--backend") -> Backend:
         from memview.backends.linux import open_linux
 
         return open_linux(place, fdpass=spec == "linux-fdpass")
+    if spec.startswith("linux-mutant:"):
+        from memview.backends.linux import open_linux
+
+        return open_linux(place, mutant=spec[len("linux-mutant:"):])
     if spec.startswith("exec:"):
         try:
             argv = shlex.split(spec[len("exec:"):])

@@ -64,6 +64,9 @@ BOUND_ERRNOS = {"ENFILE", "EMFILE", "EAGAIN", "ESRCH"}
 
 class LinuxBackend(Backend):
     name = "linux"
+    # The loop every process of the trace runs; an implementation mutant (linux/mutants.py) names
+    # its own subclass, one bug in it, and everything else stays this backend's.
+    worker_class: type[Worker] = Worker
 
     def __init__(self) -> None:
         self.processes: dict[int, Process] = {}
@@ -115,7 +118,7 @@ class LinuxBackend(Backend):
         view_ro, view_rw = self.view_fds
 
         def body(channel: socket.socket) -> None:
-            Worker(channel, config.page_size, combine, unconfigured_bus, view_ro, view_rw).run()
+            self.worker_class(channel, config.page_size, combine, unconfigured_bus, view_ro, view_rw).run()
 
         for index in range(config.clients + 1):
             self.processes[index] = fork_worker(index, body, keep=self.view_fds)
