@@ -7,9 +7,16 @@ for three broken designs, the time and states to the first violation of REVOKE, 
 both; then Quint's simulator on the REVOKE scenario (bench/peers/quint/memview.qnt), if Quint can
 be installed from the npm registry. Writes bench/results/spin.json.
 
+--mutants instead runs SPIN alone on each seeded bug of memview.pml (one memview mutant per -D flag,
+MUTANTS below): compile seconds, seconds to the first counterexample, its steps, the states stored
+and which property's assertion failed. Writes bench/results/spin_mutants.json; bench_mutants.py
+imports spin_mutant_times() for the same rows.
+
 SPIN comes from Debian's `spin` package: when it is missing and we are root, this runs
 `apt-get update` and `apt-get install -y spin`; otherwise it says why and skips SPIN.
 Run: PYTHONPATH=. python bench/bench_spin.py [--depth N] [--spin-depth M] [--no-quint]
+     PYTHONPATH=. python bench/bench_spin.py --mutants [--mutant-depth N] [--search bfs|dfs]
+                                             [--all-properties] [--repeat K]
 """
 
 from __future__ import annotations
@@ -19,12 +26,14 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from report import report
 
@@ -41,6 +50,28 @@ QUINT_PACKAGE = {"name": "memview-bench-quint", "private": True,
 # Broken design -> the -D macro of memview.pml that selects it.
 BROKEN = {"revocation=skip": "REVOCATION_SKIP", "perm-combine=or": "PERM_OR", "translation=mem-offset": "XLATE_MEMOFF"}
 PROPERTIES = ("REVOKE", "AND", "XLATE")
+
+
+@dataclass(frozen=True)
+class SpinMutant:
+    """One seeded bug of memview.pml: the memview mutant it mirrors, its -D flag, and the property
+    that mutant breaks (the memview.pml header says what each one changes)."""
+
+    name: str
+    flag: str
+    breaks: str
+
+
+MUTANTS = (
+    SpinMutant("revoke-skipped", "REVOCATION_SKIP", "REVOKE"),
+    SpinMutant("perms-ored", "PERM_OR", "AND"),
+    SpinMutant("translate-by-mem-offset", "XLATE_MEMOFF", "XLATE"),
+    SpinMutant("shrink-keeps-translations", "SHRINK_KEEP", "REVOKE"),
+    SpinMutant("revoke-misses-last-page", "REVOKE_LAST_PAGE", "REVOKE"),
+    SpinMutant("range-end-inclusive", "RANGE_END_INCLUSIVE", "AND"),
+    SpinMutant("exec-checked-as-read", "EXEC_AS_READ", "AND"),
+    SpinMutant("mprotect-upgrades-ptes", "MPROTECT_UPGRADES", "AND"),
+)
 
 
 def load() -> str:
@@ -121,14 +152,16 @@ def spin_version() -> str:
     return run.stdout.strip()
 
 
-def build_pan(work: Path, name: str, defines: list[str]) -> tuple[Path, float]:
-    """spin -a then gcc -O2 -DBFS -DSAFETY: a breadth-first safety verifier (shortest counterexamples)."""
+def build_pan(work: Path, name: str, defines: list[str], bfs: bool = True) -> tuple[Path, float]:
+    """spin -a then gcc -O2 -DSAFETY: a safety verifier, breadth-first (-DBFS: shortest counterexamples)
+    unless bfs is False (pan's default depth-first search)."""
     build = work / name
     build.mkdir()
     shutil.copy(PML, build / PML.name)
     started = time.perf_counter()
     subprocess.run(["spin", *defines, "-a", PML.name], cwd=build, check=True, capture_output=True)
-    subprocess.run(["gcc", "-O2", "-DBFS", "-DSAFETY", "-DNOCLAIM", "-DMEMLIM=8192", "-o", "pan", "pan.c"],
+    search = ["-DBFS"] if bfs else []
+    subprocess.run(["gcc", "-O2", *search, "-DSAFETY", "-DNOCLAIM", "-DMEMLIM=8192", "-o", "pan", "pan.c"],
                    cwd=build, check=True, capture_output=True)
     return build / "pan", time.perf_counter() - started
 
@@ -157,15 +190,87 @@ def run_pan(pan: Path, depth: int, extra: tuple[str, ...] = ()) -> dict[str, Any
             raise SystemExit(f"pan output has no {pattern!r}:\n{out}")
         return float(found.group(1))
 
-    violated = re.search(r"assertion violated .*\(at depth (\d+)\)", out)
+    violated = re.search(r"assertion violated (.*) \(at depth (\d+)\)", out)
     return {
         "states": int(number(r"(\d+) states, stored")) - 1,
         "transitions": int(number(r"(\d+) transitions \(= stored\+matched\)")),
         "pan_seconds": number(r"pan: elapsed time ([\d.e+-]+) seconds"),
         "wall_seconds": wall,
         "peak_rss_mib": usage.ru_maxrss / 1024,
-        "violated_at": int(violated.group(1)) if violated else None,
+        "violated_at": int(violated.group(2)) if violated else None,
+        "assertion": violated.group(1) if violated else None,
     }
+
+
+def asserted_property(assertion: str) -> str:
+    """Which of memview.pml's assertions pan printed (its expression after spin's rewriting): each
+    property's assertion reads a variable that no other assertion reads."""
+    if "revoked[" in assertion:
+        return "REVOKE"
+    if "rperms" in assertion:  # rperms, or layout_rperms under RANGE_END_INCLUSIVE
+        return "AND"
+    if "odata[" in assertion or "lb>=0" in assertion:
+        return "XLATE"
+    return "model"  # one of the model's own checks (no split of a range or a mapping)
+
+
+class SpinUnavailable(RuntimeError):
+    """spin or gcc cannot be used here; the message says why."""
+
+
+Search = Literal["bfs", "dfs"]
+
+
+def spin_mutant_times(depth: int = 6, search: Search = "bfs", all_properties: bool = False,
+                      repeat: int = 5, mutants: tuple[SpinMutant, ...] = MUTANTS) -> list[dict[str, Any]]:
+    """SPIN on each seeded bug of memview.pml: one row per mutant with its compile seconds, the
+    seconds to the first counterexample (pan's own timer and the process's wall time, medians of
+    `repeat` runs), the counterexample's steps and trace, the states stored until then, and the
+    property whose assertion failed.
+
+    pan searches to `depth` actions after the set-up and stops at the first assertion violation. By
+    default only the property the mutant breaks is asserted (-DONLY_<PROPERTY>): in this
+    configuration a REVOKE violation is also an AND violation at the same step (the ghost is set only
+    where a range goes away and cleared only by a MAP_FD there) and AND's assertion comes first, so
+    with all three asserted the REVOKE mutants report AND. BFS gives the shortest counterexample and
+    finds every one within the bound; DFS is pan's default search, to compare.
+    Raises SpinUnavailable when spin or gcc cannot be used."""
+    why_not = ensure_spin()
+    if why_not is not None:
+        raise SpinUnavailable(why_not)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="memview-spin-mutants-") as tmp:
+        for mutant in mutants:
+            defines = [f"-D{mutant.flag}"] + ([] if all_properties else [f"-DONLY_{mutant.breaks}"])
+            pan, compile_s = build_pan(Path(tmp), mutant.flag, defines, bfs=search == "bfs")
+            runs = [run_pan(pan, depth) for _ in range(repeat)]
+            # The search is deterministic: every run must stop at the same place.
+            if len({(r["states"], r["violated_at"], r["assertion"]) for r in runs}) != 1:
+                raise SystemExit(f"{mutant.flag}: pan's runs differ: {runs}")
+            first = runs[0]
+            trace = spin_trail(pan, defines) if first["violated_at"] is not None else []
+            rows.append({
+                "mutant": mutant.name, "flag": mutant.flag, "breaks": mutant.breaks,
+                "found": "yes" if first["violated_at"] is not None else "no",
+                "property": asserted_property(first["assertion"]) if first["assertion"] else "-",
+                "compile_s": round(compile_s, 2),
+                "pan_s": statistics.median(r["pan_seconds"] for r in runs),
+                "wall_s": round(statistics.median(r["wall_seconds"] for r in runs), 4),
+                "steps": len(trace) if trace else "-",
+                "states": first["states"],
+                "search": search, "depth_bound": depth, "properties": "all" if all_properties else mutant.breaks,
+                "trace": trace,
+            })
+    return rows
+
+
+def print_mutant_rows(rows: list[dict[str, Any]]) -> None:
+    columns = [("mutant", "memview mutant"), ("flag", "flag"), ("breaks", "breaks"), ("property", "failed"),
+               ("compile_s", "compile s"), ("pan_s", "pan s"), ("wall_s", "wall s"), ("steps", "steps"),
+               ("states", "states")]
+    report("spin_mutants", [{key: r[key] for key, _ in columns} for r in rows], columns)
+    for r in rows:
+        print(f"{r['mutant']}: {'; '.join(r['trace']) or 'no counterexample'}")
 
 
 # --- Quint --------------------------------------------------------------------------------------
@@ -230,7 +335,17 @@ def main() -> None:
     parser.add_argument("--spin-depth", type=int, default=7, help="SPIN alone goes on to this depth (default 7)")
     parser.add_argument("--cex-depth", type=int, default=4, help="depth bound of the counterexample runs")
     parser.add_argument("--no-quint", action="store_true")
+    parser.add_argument("--mutants", action="store_true",
+                        help="only SPIN on memview.pml's seeded bugs (writes bench/results/spin_mutants.json)")
+    parser.add_argument("--mutant-depth", type=int, default=6, help="depth bound of the mutant runs (default 6)")
+    parser.add_argument("--search", choices=("bfs", "dfs"), default="bfs", help="pan's search for --mutants")
+    parser.add_argument("--all-properties", action="store_true",
+                        help="--mutants: assert REVOKE, AND and XLATE, not only the property each mutant breaks")
+    parser.add_argument("--repeat", type=int, default=5, help="--mutants: pan runs per mutant (medians)")
     args = parser.parse_args()
+    if args.mutants:
+        mutants_main(args.mutant_depth, args.search, args.all_properties, args.repeat)
+        return
     print(f"before: {load()}", flush=True)
     why_not = ensure_spin()
     results: dict[str, Any] = {"load_before": load()}
@@ -329,6 +444,25 @@ def main() -> None:
     out = HERE / "results" / "spin.json"
     out.write_text(json.dumps({"benchmark": "spin", **results, "rows": rows, "counterexamples": cex_rows,
                                "quint": quint_rows, "quint_version": results.get("quint")}, indent=2) + "\n")
+    print(f"wrote {out}")
+
+
+def mutants_main(depth: int, search: Search, all_properties: bool, repeat: int) -> None:
+    before = load()
+    print(f"before: {before}", flush=True)
+    try:
+        rows = spin_mutant_times(depth, search, all_properties, repeat)
+    except SpinUnavailable as why_not:
+        raise SystemExit(f"SPIN skipped: {why_not}") from None
+    after = load()
+    asserted = "REVOKE, AND and XLATE asserted" if all_properties else "only the property each mutant breaks asserted"
+    print(f"\n{spin_version()} on memview.pml's seeded bugs: {search.upper()} to depth {depth}, {asserted}, "
+          f"median of {repeat} pan runs ({before} before, {after} after)")
+    print_mutant_rows(rows)
+    out = HERE / "results" / "spin_mutants.json"
+    out.write_text(json.dumps({"benchmark": "spin_mutants", "spin": spin_version(), "load_before": before,
+                               "load_after": after, "search": search, "depth_bound": depth,
+                               "all_properties": all_properties, "repeat": repeat, "rows": rows}, indent=2) + "\n")
     print(f"wrote {out}")
 
 

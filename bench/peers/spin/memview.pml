@@ -10,9 +10,27 @@
  * 1 (ram, rw), 3 (file, ro); client B1 with a rw view fd (fd 0) and a ro view fd (fd 1) and one
  * shared mapping per view page; one fork slot (B1's child); 3 vma slots per process.
  *
- * Variants (spin -D...): REVOCATION_SKIP (revocation=skip), PERM_OR (perm-combine=or),
- * XLATE_MEMOFF (translation=mem-offset). Properties as assertions: -DONLY_REVOKE, -DONLY_AND or
- * -DONLY_XLATE checks one; none checks all three.
+ * Variants (spin -D...), each one seeded bug, named by memview's broken design or mutant (`memview
+ * mutants`) and the property that catches it; at most one at a time:
+ *   REVOCATION_SKIP      revocation=skip / revoke-skipped: UNMAP_FD and a shrink zap no client's
+ *                        cached translations (REVOKE)
+ *   PERM_OR              perm-combine=or / perms-ored: B's prot and A's perms ORed, not ANDed (AND)
+ *   XLATE_MEMOFF         translation=mem-offset / translate-by-mem-offset: a view page translates
+ *                        through the view offset instead of fd_offset (XLATE)
+ *   SHRINK_KEEP          shrink-keeps-translations (shrink-zap=keep): shrinking the view drops the
+ *                        ranges beyond the new size but zaps no cached translation there (REVOKE)
+ *   REVOKE_LAST_PAGE     revoke-misses-last-page: UNMAP_FD zaps [lo, hi - 1) only, so the span's last
+ *                        page keeps its cached translations (REVOKE)
+ *   RANGE_END_INCLUSIVE  range-end-inclusive: the access's range lookup takes a range's end as
+ *                        inclusive, so a page just past a range that no other range covers is served
+ *                        by that range, with its offset and perms (AND)
+ *   EXEC_AS_READ         exec-checked-as-read: a fetch is checked against A's R instead of its X (AND)
+ *   MPROTECT_UPGRADES    mprotect-upgrades-ptes: a cached translation carries none of A's perms, so a
+ *                        cached page allows whatever the mapping's current prot allows (AND)
+ * Every variant only adds code under its #ifdef: without any, pan's state space is the seed's.
+ * The assertions judge the real layout (as memview's properties do), not the mutated rule's view of
+ * it. Properties as assertions: -DONLY_REVOKE, -DONLY_AND or -DONLY_XLATE checks one; none checks
+ * all three.
  *
  * The depth bound is pan's own: compile with -DBFS and run pan -m(DEPTH+1); the extra level is the
  * one d_step that puts the set-up state in place, so SPIN's stored states are explore's plus one.
@@ -84,6 +102,25 @@ byte pte[4];              /* (proc - 1) * 2 + view page */
 byte pte_page[4];
 bool revoked[3];          /* ghost: view page 0, 1, and every page from 2 up */
 
+/* What the assertions read of the range covering the accessed page: the real layout. Only
+   RANGE_END_INCLUSIVE's rule looks the range up differently, so only it needs copies of the real
+   lookup; otherwise these are the rule's own temporaries and the state vector is the seed's. */
+#ifdef RANGE_END_INCLUSIVE
+byte layout_configured, layout_rperms, layout_robj;
+short layout_rdelta;
+#define RESET_LAYOUT ; layout_configured = 0; layout_rperms = 0; layout_robj = 0; layout_rdelta = 0
+#define LAYOUT_CONFIGURED layout_configured
+#define LAYOUT_RPERMS layout_rperms
+#define LAYOUT_ROBJ layout_robj
+#define LAYOUT_RDELTA layout_rdelta
+#else
+#define RESET_LAYOUT
+#define LAYOUT_CONFIGURED configured
+#define LAYOUT_RPERMS rperms
+#define LAYOUT_ROBJ robj
+#define LAYOUT_RDELTA rdelta
+#endif
+
 /* Temporaries of one step. pan's BFS refuses `hidden` variables, so they are ordinary globals that
    every step sets back to 0 at its end (DONE): they are the same in every stored state and add
    nothing to the state count, only bytes to the state vector. */
@@ -94,7 +131,7 @@ byte before[4];
 #define DONE err = 0; i = 0; slot = 0; perms = 0; prot = 0; rperms = 0; robj = 0; oi = 0; pteval = 0; \
   comb = 0; vi = 0; obs = 0; vpage = 0; rdelta = 0; bpage = 0; lb = 0; mapped = 0; configured = 0; \
   cached = 0; allowed = 0; vma_denied = 0; far = 0; busy = 0; before[0] = 0; before[1] = 0; \
-  before[2] = 0; before[3] = 0
+  before[2] = 0; before[3] = 0 RESET_LAYOUT
 
 #define VI(p, s) (((p) - 1) * 3 + (s))
 #define PI(p, v) (((p) - 1) * 2 + (v))
@@ -106,9 +143,12 @@ byte before[4];
 #define CLEAR_RANGE(k) r_used[k] = 0; r_lo[k] = 0; r_hi[k] = 0; r_obj[k] = 0; r_delta[k] = 0; r_perms[k] = 0
 #define CLEAR_VMA(k) v_used[k] = 0; v_lo[k] = 0; v_hi[k] = 0; v_delta[k] = 0; v_attrs[k] = 0
 
-/* revocation.revoke: drop every process's cached translations of [lo, hi), set the ghost. */
-inline revoke(lo, hi) {
-#ifndef REVOCATION_SKIP
+/* revocation.revoke: drop every process's cached translations of [lo, hi), set the ghost. The two
+   halves are separate inlines because SHRINK_KEEP and REVOKE_LAST_PAGE break only the first. */
+inline zap(lo, hi) {
+#ifdef REVOCATION_SKIP
+  skip                                                          /* Promela has no empty inline */
+#else
   for (i : 0 .. 3) {
     if
     :: lo <= i % 2 && i % 2 < hi -> pte[i] = 0; pte_page[i] = 0
@@ -116,12 +156,21 @@ inline revoke(lo, hi) {
     fi
   }
 #endif
+}
+
+/* The ghost REVOKE reads: the pages A took away, set whether or not the design zapped them. */
+inline mark_revoked(lo, hi) {
   for (i : 0 .. 2) {
     if
     :: lo <= i && (i < hi || hi == LAST) -> revoked[i] = 1
     :: else -> skip
     fi
   }
+}
+
+inline revoke(lo, hi) {
+  zap(lo, hi);
+  mark_revoked(lo, hi)
 }
 
 /* view_map_fd by A through its control fd; FDOFF, SIZE, MEM in pages; MODE of the src fd. */
@@ -171,7 +220,12 @@ inline unmap_fd(MEM, SIZE) {
        :: else -> skip
        fi
      }
+#ifdef REVOKE_LAST_PAGE
+     zap(MEM, MEM + SIZE - 1);                                  /* mutant: the last page is missed */
+     mark_revoked(MEM, MEM + SIZE)
+#else
      revoke(MEM, MEM + SIZE)
+#endif
   :: else -> skip
   fi
 }
@@ -189,7 +243,11 @@ inline set_size(N) {
        :: else -> skip
        fi
      }
+#ifdef SHRINK_KEEP
+     if :: N < vsize -> mark_revoked(N, LAST) :: else -> skip fi;   /* mutant: no zap */
+#else
      if :: N < vsize -> revoke(N, LAST) :: else -> skip fi;
+#endif
      vsize = N
   :: else -> skip
   fi
@@ -249,9 +307,23 @@ inline access(P, A, K) {
                 configured = 1; rperms = r_perms[i]; robj = r_obj[i]; rdelta = r_delta[i]
              :: else -> skip fi
         }
+#ifdef RANGE_END_INCLUSIVE
+        /* mutant: the rule also takes the range ending at vpage (r_hi inclusive) when no range
+           covers vpage; the assertions keep the real lookup */
+        layout_configured = configured; layout_rperms = rperms; layout_robj = robj; layout_rdelta = rdelta;
+        for (i : 0 .. 1) {
+          if :: !layout_configured && r_used[i] && vpage == r_hi[i] ->
+                configured = 1; rperms = r_perms[i]; robj = r_obj[i]; rdelta = r_delta[i]
+             :: else -> skip fi
+        }
+#endif
         pteval = (vpage < 2 -> pte[PI(P, vpage)] : 0);
         cached = (pteval & PTE_VALID) != 0;
+#ifdef MPROTECT_UPGRADES
+        perms = (cached -> (R | W | X) : rperms);                  /* mutant: a PTE keeps no perms of A */
+#else
         perms = (cached -> pteval & 7 : rperms);
+#endif
         oi = (cached -> pteval >> 4 : robj);
 #ifdef XLATE_MEMOFF
         bpage = (cached -> pte_page[PI(P, vpage)] : vpage);
@@ -263,8 +335,12 @@ inline access(P, A, K) {
         allowed = (comb & K) == K;
         vma_denied = !allowed;
 #else
+#ifdef EXEC_AS_READ
+        allowed = (prot & K) == K && (perms & (K == X -> R : K)) != 0;   /* mutant: a fetch asks A for R */
+#else
         comb = prot & perms;
         allowed = (comb & K) == K;
+#endif
         vma_denied = (prot & K) != K;
 #endif
         far = K == X && !(prot & X) && prot != 0 && !cached;     /* a fetch handled as a read fault */
@@ -280,9 +356,9 @@ inline access(P, A, K) {
            if :: !cached -> pte[PI(P, vpage)] = PTE_VALID | perms | (oi << 4); pte_page[PI(P, vpage)] = bpage
               :: else -> skip fi
         :: obs == OK ->
-           assert(!CHK_AND || (mapped && (prot & K) == K && configured && (rperms & K) == K));
-           assert(!CHK_REVOKE || (configured && !revoked[(vpage < 2 -> vpage : 2)]));
-           lb = vpage + rdelta;                                 /* where the layout says it lands */
+           assert(!CHK_AND || (mapped && (prot & K) == K && LAYOUT_CONFIGURED && (LAYOUT_RPERMS & K) == K));
+           assert(!CHK_REVOKE || (LAYOUT_CONFIGURED && !revoked[(vpage < 2 -> vpage : 2)]));
+           lb = vpage + LAYOUT_RDELTA;                          /* where the layout says it lands */
            for (i : 0 .. 3) { before[i] = odata[i] }
            if :: !cached -> pte[PI(P, vpage)] = PTE_VALID | perms | (oi << 4); pte_page[PI(P, vpage)] = bpage
               :: else -> skip fi;
@@ -290,10 +366,10 @@ inline access(P, A, K) {
            :: K == W ->
               odata[oi * 2 + bpage] = 2;
               assert(!CHK_XLATE || (lb >= 0 && lb < 2));
-              if :: lb >= 0 && lb < 2 -> before[robj * 2 + lb] = 2 :: else -> skip fi;
+              if :: lb >= 0 && lb < 2 -> before[LAYOUT_ROBJ * 2 + lb] = 2 :: else -> skip fi;
               for (i : 0 .. 3) { assert(!CHK_XLATE || before[i] == odata[i]) }
            :: else ->
-              assert(!CHK_XLATE || odata[oi * 2 + bpage] == (lb >= 0 && lb < 2 -> before[robj * 2 + lb] : 0))
+              assert(!CHK_XLATE || odata[oi * 2 + bpage] == (lb >= 0 && lb < 2 -> before[LAYOUT_ROBJ * 2 + lb] : 0))
            fi
         :: else -> skip
         fi
