@@ -774,8 +774,9 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
     survivors = f"; survivors: {', '.join(summary['survivors'])}" if summary["survivors"] else ""
     click.echo(f"killed {summary['killed']} of {summary['non_equivalent']} non-equivalent semantic mutants{survivors}")
     if "corpus_share" in summary:
-        click.echo(f"the corpus alone kills {summary['corpus_killed']} of {len(matrix.rows) - summary['implementation']}"
-                   f" semantic mutants ({100 * summary['corpus_share']:.0f}%)")
+        semantic = len(matrix.rows) - summary["implementation"]
+        click.echo(f"the corpus alone kills {summary['corpus_killed']} of {semantic} semantic mutants "
+                   f"({100 * summary['corpus_share']:.0f}%)")
     if "best_median_seconds" in summary:
         click.echo(f"best engine per mutant: median {summary['best_median_seconds']:.2f} s, "
                    f"max {summary['best_max_seconds']:.2f} s to the first counterexample")

@@ -68,12 +68,14 @@ def test_cli_unchanged_exits_0_and_another_design_changes_traces(capsys: pytest.
     status, out, _ = run_cli(capsys, "corpus", "check", "--design", "strict", "--json")
     data = json.loads(out)
     assert status == 1 and data["design"]["name"] == "strict" and data["changed"] >= 1
-    # Held to the seed, every fdpass exploit changes at A's raw send, and every broken design's
-    # counterexample changes somewhere; nothing else does.
+    # Held to the seed, every fdpass exploit changes at A's raw send, every broken design's
+    # counterexample changes somewhere, and so does the trace of each mutant of a design other than
+    # the seed; nothing else does.
     status, out, _ = run_cli(capsys, "corpus", "check", "--design", "seed", "--json")
     changed = {r["trace"]: r for r in json.loads(out)["results"] if r["changed"]}
-    names = [name for name, _ in load_corpus()]
-    assert set(changed) == {n for n in names if n.startswith(("fdpass-", "broken-"))}
+    corpus = load_corpus()
+    assert set(changed) == {n for n, t in corpus if n.startswith(("fdpass-", "broken-"))
+                            or (n.startswith("mutant-") and t.design.overrides())}
     assert {r["action"].split("(")[0] for n, r in changed.items() if n.startswith("fdpass-")} == {"A: send"}
 
 
