@@ -48,7 +48,7 @@ typecheck: setup
 	$(BIN)/mypy --strict memview
 
 unit: setup
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --durations=30
 
 # Every test: lint, types, and the whole pytest suite (slow tests included).
 test: lint typecheck unit

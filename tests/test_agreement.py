@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memview.checker.alphabet import default_scope
+from memview.checker.mutants import MUTANTS, MUTANTS_BY_NAME
 from memview.checker.strategies import actions as memview_actions
 from memview.model.concrete import CONCRETE
 from memview.model.config import Config
@@ -27,7 +28,7 @@ from memview.model.ops import Action
 from memview.model.state import State
 from memview.model.step import step
 from memview.model.symbolic import SYMBOLIC, lift, lift_table
-from memview.traces.corpus import seed_scenario
+from memview.traces.corpus import load_corpus, seed_scenario
 
 CONFIG = Config(page_size=4096, ranges=3, objects=2, fds=5, clients=1, fork_slots=1, vmas=3)
 
@@ -164,3 +165,18 @@ def test_z3_instance_at_the_seeds_literal_sizes(last: Action) -> None:
     for recorded in seed_scenario().steps[:SET_UP_STEPS]:  # up to B1's mapping of the whole view
         assert machine.run(recorded.action).ok, recorded.action
     assert not disagreements(SEED, config, machine.state, last, symbolic_opcode=False)
+
+
+@pytest.mark.parametrize("name", [m.name for m in MUTANTS])
+def test_z3_instance_agrees_with_concrete_on_each_mutant(name: str) -> None:
+    """A mutation is a rule too: on its corpus trace, the step where the mutant shows (and every
+    step before it) is the same in both instances."""
+    mutant = MUTANTS_BY_NAME[name]
+    trace = dict(load_corpus())[f"mutant-{name}.itf.json"]
+    design = mutant.design()
+    machine = Machine(design, trace.config)
+    for index, recorded in enumerate(trace.steps):
+        if index >= len(trace.steps) - 4:  # the steps after the set-up, where the search went
+            bad = disagreements(design, trace.config, machine.state, recorded.action, symbolic_opcode=False)
+            assert not bad, f"step {index} ({recorded.action}): {bad[:5]}"
+        machine.run(recorded.action)
