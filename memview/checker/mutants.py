@@ -115,7 +115,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("range-end-inclusive", "`<=` where the interval tree lookup wants `<` (an inclusive last page)",
            ("AND", "ISOL"), ("explore",)),
     Mutant("unmap-split-shifts-offset", "splitting a range node and copying its fd_offset to the right-hand "
-           "piece unchanged", ("XLATE",), ("explore",)),
+           "piece unchanged", ("XLATE",), ("corpus",)),
     Mutant("replace-leaves-hole", "FUSE_SETUPMAPPING-style replace done as remove-then-insert, with the insert "
            "failing silently", (), ("corpus",),
            equivalent="no property requires a successful MAP_FD to install its range: a missing range only "
