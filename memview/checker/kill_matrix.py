@@ -27,6 +27,7 @@ from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
+from memview.backends.base import Backend
 from memview.checker.alphabet import Scope, default_scope
 from memview.checker.deadline import run_within
 from memview.checker.mutants import ENGINES, Mutant
@@ -204,38 +205,34 @@ def _fuzz(mutant: Mutant) -> Cell:
                 len(result.trace.steps) - len(scope.prefix), str(result.trace.meta.get("property", "")), result.trace)
 
 
-def _corpus(mutant: Mutant) -> Cell:
-    from memview.backends.model import ModelBackend
-    from memview.traces.conform import conform
+def _first_divergence(name: str, backend_for: Callable[[Trace], Backend]) -> Cell:
+    """The regression corpus replayed on a backend per trace, up to the first trace it fails."""
+    from memview.traces.conform import DIVERGE, conform
     from memview.traces.corpus import regression_corpus
 
     started = time.monotonic()
     traces = regression_corpus()
-    for name, trace in traces:
-        verdict = conform(name, trace, ModelBackend(pinned=mutant.apply(trace.design)))
+    for trace_name, trace in traces:
+        verdict = conform(trace_name, trace, backend_for(trace))
         if not verdict.conforms:
             step = verdict.step if verdict.step is not None else 0
-            return Cell(mutant.name, "corpus", KILLED, time.monotonic() - started, step + 1,
-                        f"{name} diverges at step {step}", trace)
-    return Cell(mutant.name, "corpus", SURVIVED, time.monotonic() - started,
-                finding=f"all {len(traces)} regression traces reproduce")
+            return Cell(name, "corpus", KILLED, time.monotonic() - started, step + 1,
+                        f"{trace_name} {'diverges' if verdict.status == DIVERGE else 'fails the backend'} at step "
+                        f"{step}", trace)
+    return Cell(name, "corpus", SURVIVED, time.monotonic() - started,
+                finding=f"all {len(traces)} regression traces conform")
+
+
+def _corpus(mutant: Mutant) -> Cell:
+    from memview.backends.model import ModelBackend
+
+    return _first_divergence(mutant.name, lambda trace: ModelBackend(pinned=mutant.apply(trace.design)))
 
 
 def _implementation_corpus(row: Row) -> Cell:
     from memview.backends.registry import open_backend
-    from memview.traces.conform import conform
-    from memview.traces.corpus import regression_corpus
 
-    started = time.monotonic()
-    traces = regression_corpus()
-    for name, trace in traces:
-        verdict = conform(name, trace, open_backend(row.backend))
-        if not verdict.conforms:
-            step = verdict.step if verdict.step is not None else 0
-            return Cell(row.name, "corpus", KILLED, time.monotonic() - started, step + 1,
-                        f"{name}: {verdict.status} at step {step}", trace)
-    return Cell(row.name, "corpus", SURVIVED, time.monotonic() - started,
-                finding=f"all {len(traces)} regression traces conform")
+    return _first_divergence(row.name, lambda _trace: open_backend(row.backend))
 
 
 def _implementation_fuzz(row: Row) -> Cell:

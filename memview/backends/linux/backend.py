@@ -223,13 +223,22 @@ class LinuxBackend(Backend):
     # ---- the view's layout: the emulated driver's state, made real in every process
 
     def sync_layout(self, pre: State, post: State) -> None:
+        _, after, intervals = self.layout_change(pre, post)
+        if intervals:
+            self.tell_layout(post, after, intervals)
+
+    def layout_change(self, pre: State, post: State) -> tuple[Layout, Layout, list[tuple[int, int]]]:
+        """The layouts before and after a step, and the view pages they differ in."""
         shift = self.config.page_shift
         before, after = layout_of(pre, shift), layout_of(post, shift)
-        intervals = changed(before, after)
-        if not intervals:
-            return
+        return before, after, changed(before, after)
+
+    def tell_layout(self, post: State, after: Layout, intervals: list[tuple[int, int]],
+                    left_out: int | None = None) -> None:
+        """Every live process applies the change; process `left_out` (only the implementation
+        mutants leave one out) is neither told nor waited for."""
         self.update_pins(after)
-        told = [index for index in sorted(self.processes) if self.alive(post, index)]
+        told = [index for index in sorted(self.processes) if self.alive(post, index) and index != left_out]
         for index in told:
             self.send_objects(index, after)
         # Every process replaces its pages at once; A's call returns only after the last

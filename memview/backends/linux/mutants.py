@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from memview.backends.linux import native, wire
+from memview.backends.linux import native
 from memview.backends.linux.backend import LinuxBackend
-from memview.backends.linux.layout import Layout, Span, changed, layout_of, pieces
+from memview.backends.linux.layout import Layout, Span, pieces
 from memview.backends.linux.worker import Mapping, Worker
 from memview.errors import InputError
 from memview.model.constants import PERM_ALL
@@ -30,30 +30,6 @@ from memview.model.state import State
 PREFIX = "linux-mutant:"
 
 # ---- helpers shared by the coordinator's mutants
-
-
-def layout_change(backend: LinuxBackend, pre: State, post: State) -> tuple[Layout, Layout, list[tuple[int, int]]]:
-    """The layouts before and after a step and the view pages they differ in (as sync_layout reads them)."""
-    shift = backend.config.page_shift
-    before, after = layout_of(pre, shift), layout_of(post, shift)
-    return before, after, changed(before, after)
-
-
-def tell_all_but(backend: LinuxBackend, post: State, after: Layout, intervals: list[tuple[int, int]],
-                 left_out: int | None) -> None:
-    """LinuxBackend.sync_layout's delivery of a layout change, step for step, except that process
-    `left_out` is neither told nor waited for."""
-    backend.update_pins(after)
-    told = [index for index in sorted(backend.processes) if backend.alive(post, index) and index != left_out]
-    for index in told:
-        backend.send_objects(index, after)
-    for index in told:
-        try:
-            wire.send(backend.processes[index].channel, ("layout", after, intervals))
-        except (wire.ChannelClosed, OSError) as exc:
-            raise backend.failure(backend.processes[index], exc) from None
-    for index in told:
-        backend.answer(index)
 
 
 def takes_pages_away(before: Layout, intervals: list[tuple[int, int]]) -> bool:
@@ -93,13 +69,13 @@ class AckEarlyBackend(LinuxBackend):
         if late is not None and late.run is self.shadow and self.alive(pre, late.index):
             self.send_objects(late.index, late.layout)
             self.call(late.index, ("layout", late.layout, late.intervals))
-        _before, after, intervals = layout_change(self, pre, post)
+        _before, after, intervals = self.layout_change(pre, post)
         if not intervals:
             return
         clients = [index for index in sorted(self.processes) if index != 0 and self.alive(post, index)]
         last = clients[-1] if clients else None
         # The bug: A's call returns without the last client having applied the change.
-        tell_all_but(self, post, after, intervals, left_out=last)
+        self.tell_layout(post, after, intervals, left_out=last)
         if last is not None:
             assert self.shadow is not None
             self.late = LateChange(self.shadow, last, after, intervals)
@@ -120,13 +96,13 @@ class DropOneRevokeBackend(LinuxBackend):
     dropped_in: Machine | None = None  # the run (the backend's shadow machine) where B1 dropped one
 
     def sync_layout(self, pre: State, post: State) -> None:
-        before, after, intervals = layout_change(self, pre, post)
+        before, after, intervals = self.layout_change(pre, post)
         dropped_already = self.dropped_in is self.shadow
         if dropped_already or not takes_pages_away(before, intervals) or not self.alive(post, DROPPING_CLIENT):
             super().sync_layout(pre, post)
             return
         self.dropped_in = self.shadow
-        tell_all_but(self, post, after, intervals, left_out=DROPPING_CLIENT)
+        self.tell_layout(post, after, intervals, left_out=DROPPING_CLIENT)
 
 
 # ---- 3. revoke-hole: the worker
