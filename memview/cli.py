@@ -691,7 +691,8 @@ def cell_text(cell: Any) -> str:
 @cli.command()
 @click.option("--engines", "engine_names", multiple=True, metavar="E[,E...]",
               help="Engines to run (bmc, induction, explore, fuzz, corpus) [default: all].")
-@click.option("--mutant", "mutant_names", multiple=True, help="Only this mutant (repeatable) [default: all].")
+@click.option("--mutant", "mutant_names", multiple=True,
+              help="Only this mutant, semantic or implementation (repeatable) [default: all].")
 @click.option("--implementation/--no-implementation", default=True, show_default=True,
               help="Also the linux backend's implementation mutants (engines fuzz and corpus).")
 @click.option("--budget", type=float, default=30.0, show_default=True, help="Seconds each engine gets per mutant.")
@@ -704,6 +705,7 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
             jobs: int | None, out_dir: Path | None, list_only: bool, as_json: bool) -> None:
     """Mutation analysis: every engine against every seeded bug, and the kill matrix (exit 0 every
     non-equivalent mutant killed and no equivalent one flagged, 1 otherwise)."""
+    from memview.backends.linux.mutants import IMPLEMENTATION_MUTANTS, backend_spec
     from memview.checker.check import file_stem, prepare_out_dir
     from memview.checker.engines import make_executor
     from memview.checker.kill_matrix import KILLED, Row, run_matrix, semantic_row
@@ -711,13 +713,11 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
     from memview.traces.itf import write_trace
 
     engines = parse_mutation_engines(engine_names)
-    chosen = select_mutants(list(mutant_names))
-    rows = [semantic_row(m) for m in chosen]
-    if implementation and not mutant_names:
-        from memview.backends.linux.mutants import IMPLEMENTATION_MUTANTS, backend_spec
-
+    semantic_names = [n for n in mutant_names if n not in IMPLEMENTATION_MUTANTS]
+    rows = [semantic_row(m) for m in select_mutants(semantic_names)] if semantic_names or not mutant_names else []
+    if implementation or any(n in IMPLEMENTATION_MUTANTS for n in mutant_names):
         rows += [Row(name, "implementation", m.mistake, backend=backend_spec(name))
-                 for name, m in IMPLEMENTATION_MUTANTS.items()]
+                 for name, m in IMPLEMENTATION_MUTANTS.items() if not mutant_names or name in mutant_names]
     if list_only:
         listing = [{"name": r.name, "kind": r.kind, "rule": r.mutant.rule if r.mutant else r.backend,
                     "breaks": list(r.breaks), "equivalent": r.equivalent, "mistake": r.mistake} for r in rows]

@@ -153,3 +153,13 @@ def test_cli_a_survivor_exits_1() -> None:
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(args: tuple[str, ...], fragment: str) -> None:
     assert_bad_input(memview("mutants", *args), fragment)
+
+
+def test_cli_runs_an_implementation_mutant_alone() -> None:
+    result = memview("mutants", "--mutant", "wrong-range-prot", "--engines", "corpus,bmc", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [(row["name"], row["kind"]) for row in data["mutants"]] == [("wrong-range-prot", "implementation")]
+    assert list(data["mutants"][0]["cells"]) == ["corpus"]  # bmc cannot see a bug that lives in code
+    assert data["mutants"][0]["cells"]["corpus"]["status"] == "killed"
+    assert data["summary"]["implementation_killed"] == data["summary"]["implementation"] == 1
