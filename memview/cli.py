@@ -680,9 +680,9 @@ def cell_text(cell: Any) -> str:
     if cell is None:
         return ""
     if cell.status == KILLED:
-        what = cell.finding.split(" diverges")[0] if cell.engine == "corpus" else cell.finding
+        what = cell.finding.split(".itf.json")[0] if cell.engine == "corpus" else cell.finding
         length = f" ({cell.length})" if cell.length is not None else ""
-        return f"{what[:28]} {cell.seconds:.2f}s{length}"
+        return f"{what[:34]} {cell.seconds:.2f}s{length}"
     if cell.status == SURVIVED:
         return f"- {cell.seconds:.1f}s"
     return f"{cell.status} {cell.seconds:.0f}s"
@@ -737,7 +737,7 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
     workers = check_jobs(jobs)
     if out_dir is not None:
         prepare_out_dir(out_dir)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     if not as_json:
         err.print(f"{len(rows)} mutants x {len(engines)} engines, {budget:g} s each, on {workers} worker(s)")
 
@@ -762,12 +762,12 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
         sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
     table = Table(title=f"Kill matrix: property or trace, seconds to the first counterexample (its length in "
                         f"steps); '-' survived; budget {budget:g} s", title_justify="left")
-    table.add_column("mutant")
+    table.add_column("mutant", no_wrap=True)
     table.add_column("breaks")
     for engine in engines:
         table.add_column(engine)
     for row in rows:
-        breaks = ", ".join(row.breaks) if row.kind == "semantic" and row.breaks else \
+        breaks = ",".join(row.breaks) if row.kind == "semantic" and row.breaks else \
             ("equivalent" if row.kind == "semantic" else "(implementation)")
         table.add_row(row.name, breaks, *(cell_text(matrix.cells.get((row.name, e))) for e in engines))
     out_console().print(table)
