@@ -42,7 +42,7 @@ def rows_of(matrix: Matrix, spin: dict[str, dict[str, Any]]) -> list[dict[str, A
             "breaks": ",".join(row.breaks) or ("equivalent" if row.kind == "semantic" else "(impl)"),
             **{engine: cell_text(matrix.cells.get((row.name, engine))) for engine in matrix.engines},
             "best": f"{best.engine} {best.seconds:.2f}s" if best else "none",
-            "spin_s": (f"{spin_row['search_wall_s']:.3f}" if spin_row and spin_row.get("found") == "yes" else ""),
+            "spin_s": (f"{spin_row['wall_s']:.3f}" if spin_row and spin_row.get("found") == "yes" else ""),
         })
     return rows
 
@@ -88,6 +88,9 @@ def main() -> None:
         matrix = run_matrix(rows, ENGINES, args.budget, executor,
                             lambda cell, done, total: print(f"[{done}/{total}] {cell.mutant} / {cell.engine}: "
                                                             f"{cell.status}", flush=True))
+    # The matrix first, so that nothing after it can lose a run of a quarter of an hour.
+    raw = Path(__file__).parent / "results" / "mutants-matrix.json"
+    raw.write_text(json.dumps(matrix.to_json(), indent=2) + "\n")
     columns = [("mutant", "mutant"), ("breaks", "breaks"), *((e, e) for e in ENGINES), ("best", "best"),
                ("spin_s", "SPIN s")]
     out = report("mutants", rows_of(matrix, spin), columns)
