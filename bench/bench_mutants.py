@@ -57,6 +57,10 @@ def targets(matrix: Matrix) -> list[str]:
     if "best_median_seconds" in summary:
         lines.append(f"best engine per mutant: median {summary['best_median_seconds']:.2f} s (target <= 1 s), "
                      f"max {summary['best_max_seconds']:.2f} s (target <= 10 s)")
+    if "checkers_killed" in summary:
+        lines.append("without the corpus (whose mutant-* traces come from these mutants): "
+                     f"{summary['checkers_killed']} of {summary['non_equivalent']} killed, best engine median "
+                     f"{summary['checkers_median_seconds']:.2f} s, max {summary['checkers_max_seconds']:.2f} s")
     if summary["implementation"]:
         caught, total = summary["implementation_killed"], summary["implementation"]
         lines.append(f"implementation mutants caught: {caught} of {total}")
