@@ -317,6 +317,11 @@ static long mv_get_viewfd(struct mv_view *view, unsigned long flags)
 		return PTR_ERR(file);
 	}
 	refcount_inc(&view->refs);
+	/*
+	 * Positional I/O is refused as on the control device (a character device): pwrite is EBADF
+	 * without FMODE_WRITE, then EINVAL (no write method), not an anon inode's ESPIPE.
+	 */
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
 	/* Every vma of this file lands in the view's own i_mmap tree: revocation finds them all. */
 	file->f_mapping = &view->mapping;
 	fd_install(fd, file);
@@ -413,7 +418,12 @@ static u32 mv_fault_kind(const struct vm_fault *vmf)
 {
 	if (vmf->flags & FAULT_FLAG_WRITE)
 		return MEMVIEW_MAP_WRITE;
-	if (vmf->flags & FAULT_FLAG_INSTRUCTION)
+	/*
+	 * x86 lets a fetch from a page that is not present through as a read when the vma is not
+	 * executable (access_error() tests VM_EXEC only for a present page). Resolve it as the read
+	 * it is, so the retried fetch meets the architecture's own SEGV_ACCERR, as B's prot requires.
+	 */
+	if (vmf->flags & FAULT_FLAG_INSTRUCTION && vmf->vma->vm_flags & VM_EXEC)
 		return MEMVIEW_MAP_EXEC;
 	return MEMVIEW_MAP_READ;
 }
