@@ -20,7 +20,7 @@ from typing import Any
 from memview.backends.linux.backend import LinuxBackend
 from memview.backends.linux.worker import Worker, errno_reply
 from memview.model.config import Config
-from memview.model.constants import PERM_ALL, PERM_R, PERM_W, FdKind
+from memview.model.constants import PERM_ALL, PERM_R, PERM_W, USER_VA_END, FdKind
 from memview.model.design import Design
 from memview.model.observation import Observation
 from memview.model.ops import Action
@@ -203,14 +203,23 @@ class DriverBackend(LinuxBackend):
             at = max(at, end)
         return at >= hi
 
+    def harness_span(self, addr: int, length: int) -> bool:
+        """A span that may reach past the view's address range: the agent's own memory (Python, the
+        helper) may be there, so the model answers rather than the call landing on the harness."""
+        return not (self.real_address(addr) and addr + length <= USER_VA_END)
+
     def do_munmap(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
-        if expected.name == "ENOMEM":
-            return expected  # only the model's `vmas` bound makes munmap ENOMEM
+        if expected.name == "ENOMEM" or self.harness_span(act.arg("addr"), act.arg("length")):
+            return self.from_model(expected)  # ENOMEM: only the model's `vmas` bound makes munmap ENOMEM
         reply, _ = self.call(act.proc, ("plain_munmap", act.arg("addr"), act.arg("length")))
         return self.observed(reply)
 
     def do_mprotect(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
         addr, length = act.arg("addr"), act.arg("length")
+        if act.arg("prot") & ~PERM_ALL or self.harness_span(addr, length):
+            # Bits the kernel reads as other requests (PROT_SEM, PROT_GROWSDOWN), and spans that may
+            # reach the harness's own memory: the model's answer.
+            return self.from_model(expected)
         if expected.name == "ENOMEM" and length and self.span_mapped(pre, act.proc, addr, length):
             return expected  # every page is mapped: the model's `vmas` bound, not the kernel's gap
         reply, _ = self.call(act.proc, ("plain_mprotect", addr, length, act.arg("prot")))
