@@ -65,9 +65,9 @@ def kvm() -> Iterator[None]:
     POOL.discard()
 
 
-def run_memview(*args: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+def run_memview(*args: str, timeout: float = 1800, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "memview.cli", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "memview.cli", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
 
 
@@ -139,13 +139,14 @@ def test_a_design_the_driver_does_not_implement_is_refused_naming_the_difference
 
 
 @pytest.mark.usefixtures("kvm")
-def test_fuzzing_runs_2000_steps_against_the_real_driver() -> None:
+def test_fuzzing_runs_2000_steps_against_the_real_driver(tmp_path: Path) -> None:
+    """ftruncate is left out: every run would otherwise stop at F1, which is pinned above. In a
+    fresh directory, so no earlier run's hypothesis database replays its failures first."""
     done = run_memview("fuzz", "--backend", "kvm", "--design", str(SEED_DRIVER), "--examples", "70", "--steps", "30",
-                       "--seed", "1", "--timeout", "60", "--json")
+                       "--seed", "1", "--timeout", "60", "--skip", "ftruncate", "--json", cwd=tmp_path)
     out = json.loads(done.stdout)
     assert out["steps"] >= 2000, out
-    assert done.returncode == 0 or any(
-        known in str(out["divergence"]) for known in ("Bad page cache", "kind=exec")), out
+    assert done.returncode == 0 and out["divergence"] is None, out
 
 
 @pytest.mark.usefixtures("kvm")
