@@ -117,6 +117,18 @@ def test_truncating_a_mapped_memfd_is_a_kernel_report_naming_the_step() -> None:
 
 
 @pytest.mark.usefixtures("kvm")
+def test_f2_a_range_without_x_executes_once_its_page_is_present() -> None:
+    """F2's minimal trace (memview conform --out minimised the corpus's 21 steps to 11): a read makes
+    the page present, mprotect(rwx) is allowed (lax), and the fetch runs where the range has no X."""
+    from memview.backends.kvm.backend import KvmBackend
+
+    trace = read_trace(ROOT / "kernel" / "findings" / "F2-exec-through-a-present-page.itf.json")
+    verdict = conform("F2", trace, KvmBackend(), limit=StepLimit(60.0))
+    assert verdict.step == 10 and verdict.observed is not None and verdict.observed.outcome == "ok", verdict.report()
+    assert str(verdict.expected) == "SIGSEGV/SEGV_MAPERR"
+
+
+@pytest.mark.usefixtures("kvm")
 def test_a_denied_access_is_segv_maperr_where_the_seed_says_segv_accerr() -> None:
     """The documented deviation (kernel/seed-driver.toml): held to the seed itself, the driver's
     refusal of a write to guest-ram's read-only neighbour shows SEGV_MAPERR."""
