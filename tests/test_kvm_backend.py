@@ -117,6 +117,17 @@ def test_truncating_a_mapped_memfd_is_a_kernel_report_naming_the_step() -> None:
 
 
 @pytest.mark.usefixtures("kvm")
+def test_f1_minimal_truncating_the_memfd_behind_a_present_page_is_a_bad_page_cache_bug() -> None:
+    """F1's minimal trace (the corpus's 21 steps minimised on the driver to 10): B reads the view's
+    only page, A truncates the memfd to 0, and the kernel reports the page cache page still mapped."""
+    from memview.backends.kvm.backend import KvmBackend
+
+    trace = read_trace(ROOT / "kernel" / "findings" / "F1-truncate-under-a-mapped-range.itf.json")
+    verdict = conform("F1", trace, KvmBackend(), limit=StepLimit(60.0))
+    assert verdict.step == 9 and "BUG: Bad page cache" in (verdict.failure or ""), verdict.report()
+
+
+@pytest.mark.usefixtures("kvm")
 def test_f2_a_range_without_x_executes_once_its_page_is_present() -> None:
     """F2's minimal trace (memview conform --out minimised the corpus's 21 steps to 11): a read makes
     the page present, mprotect(rwx) is allowed (lax), and the fetch runs where the range has no X."""
@@ -188,3 +199,22 @@ def test_a_guest_that_does_not_boot_in_time_is_a_hang_verdict() -> None:
         guest.shutdown()
     assert caught.value.kind == "hang" and "did not boot" in caught.value.message
     assert guest.process is None
+
+
+@pytest.mark.usefixtures("kvm")
+def test_a_guest_that_dies_mid_trace_is_a_verdict_naming_the_step_and_the_next_trace_boots_again() -> None:
+    from memview.backends.kvm.backend import POOL, KvmBackend
+    from memview.model.ops import action
+
+    trace = read_trace(CORPUS / "seed-scenario.itf.json")
+    backend = KvmBackend()
+    backend.start(load_design(str(SEED_DRIVER)), trace.config)
+    assert backend.perform(action("view_open"), StepLimit(60.0)).ok
+    assert POOL.guest is not None and POOL.guest.process is not None
+    POOL.guest.process.kill()
+    with pytest.raises(BackendFailure) as caught:
+        backend.perform(action("view_set_size", fd=0, size=4096), StepLimit(60.0))
+    backend.stop()
+    assert caught.value.kind == "crash" and "step 1 (A: view_set_size" in caught.value.message
+    assert "guest console" in caught.value.message
+    assert verdict_of("cover-seed-edges-27.itf.json").status == CONFORM  # type: ignore[attr-defined]

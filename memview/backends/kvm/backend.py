@@ -23,6 +23,7 @@ from memview.model.observation import Observation
 from memview.model.ops import Action
 
 HANDSHAKE_TIMEOUT = 60.0  # seconds: the agent's set-up forks A and the clients under TCG
+QEMU_EXIT_WAIT = 2.0  # seconds a failed session waits to see whether QEMU itself is ending
 
 
 class GuestPool:
@@ -107,7 +108,7 @@ class KvmBackend(Backend):
         reports = self.guest.new_reports()
         if reports is not None:
             return self.guest_failed(BackendFailure("crash", f"{where}: the guest kernel reported:\n{reports}"))
-        if not self.guest.alive():
+        if failure.kind != "refused" and self.guest.exited_within(QEMU_EXIT_WAIT):
             return self.guest_failed(BackendFailure("crash", f"{where}: the guest died ({failure.message})"))
         if failure.kind in ("hang", "early-exit", "crash", "garbage"):
             return self.guest_failed(failure)  # the agent's state is unknown: boot afresh

@@ -289,6 +289,17 @@ class Guest:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def exited_within(self, seconds: float) -> bool:
+        """QEMU has exited, or does within `seconds`: a closed port is seen before the process's
+        end, since the kernel closes a dying process's fds before it becomes a zombie."""
+        if self.process is None:
+            return True
+        try:
+            self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def connect(self, timeout: float = 10.0) -> socket.socket:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
