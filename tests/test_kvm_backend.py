@@ -218,3 +218,27 @@ def test_a_guest_that_dies_mid_trace_is_a_verdict_naming_the_step_and_the_next_t
     assert caught.value.kind == "crash" and "step 1 (A: view_set_size" in caught.value.message
     assert "guest console" in caught.value.message
     assert verdict_of("cover-seed-edges-27.itf.json").status == CONFORM  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("kvm")
+def test_a_hung_guest_is_a_hang_verdict_after_the_step_limit_never_a_hang_of_memview() -> None:
+    """QEMU stopped (SIGSTOP) mid-trace stands for a guest that hangs: the step's limit ends it."""
+    import signal
+    import time
+
+    from memview.backends.kvm.backend import POOL, KvmBackend
+    from memview.model.ops import action
+
+    trace = read_trace(CORPUS / "seed-scenario.itf.json")
+    backend = KvmBackend()
+    backend.start(load_design(str(SEED_DRIVER)), trace.config)
+    assert backend.perform(action("view_open"), StepLimit(60.0)).ok
+    assert POOL.guest is not None and POOL.guest.process is not None
+    os.kill(POOL.guest.process.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(BackendFailure) as caught:
+        backend.perform(action("view_set_size", fd=0, size=4096), StepLimit(3.0))
+    backend.stop()
+    assert time.monotonic() - started < 15
+    assert caught.value.kind == "hang" and "step 1 (view_set_size): no answer within 3 s" in caught.value.message
+    assert verdict_of("cover-seed-edges-27.itf.json").status == CONFORM  # type: ignore[attr-defined]
