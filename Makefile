@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup graphviz run test lint typecheck unit clean
+.PHONY: setup graphviz kernel-deps kernel-module kernel-conform run test lint typecheck unit clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,33 @@ graphviz:
 		echo "make: graphviz is missing (memview graph --format png|svg needs dot): run 'sudo apt-get install graphviz' or 'sudo make graphviz'"; \
 		exit 1; \
 	fi
+
+# The kvm backend (docs/kernel.md): QEMU, Debian's 6.1 kernel and its headers (for the module and
+# the guest), and a static busybox (the guest's initramfs). INITRD=No stops the kernel package's
+# hook from rebuilding the host's initrd, which nothing here boots and which costs half the install.
+KERNEL_PACKAGES := qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static
+kernel-deps:
+	@if [ -x /usr/bin/qemu-system-x86_64 ] && [ -x /bin/busybox ] && ls -d /usr/src/linux-headers-6.1.*-amd64 >/dev/null 2>&1 \
+		&& ls /boot/vmlinuz-6.1.*-amd64 >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing Debian's $(KERNEL_PACKAGES) (the kvm backend's guest and module)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive INITRD=No \
+			apt-get install -y -qq --no-install-recommends $(KERNEL_PACKAGES) >/dev/null; \
+	else \
+		echo "make: the kvm backend needs Debian's $(KERNEL_PACKAGES): run 'sudo make kernel-deps'"; \
+		exit 1; \
+	fi
+
+# The memory-view driver, built out of tree against Debian's 6.1 headers (not the running kernel's).
+# Debian's 6.1 headers, found when the recipe runs (kernel-deps may have just installed them).
+KERNEL_HEADERS = $$(ls -d /usr/src/linux-headers-6.1.*-amd64 | sort -V | tail -n 1)
+kernel-module: kernel-deps
+	$(MAKE) --no-print-directory -C $(KERNEL_HEADERS) M=$(CURDIR)/kernel modules
+
+# The corpus on the real driver in a QEMU guest (docs/kernel.md): exit 1 while docs/findings.md's
+# F1 and F2 stand (tests/test_kvm_backend.py pins exactly those two).
+kernel-conform: setup kernel-module
+	$(BIN)/memview conform --backend kvm --design kernel/seed-driver.toml --corpus
 
 # The main job: check every property of the built-in seed design; then the same engine on today's
 # practice (design fdpass: A hands B its raw fds), with each attack it finds replayed on real

@@ -386,7 +386,7 @@ def judge_traces(named: list[tuple[str, Any]], backend_spec: str, design_spec: s
 def backend_options(command: Callable[..., None]) -> Callable[..., None]:
     options = [
         click.option("--backend", "backend_spec", required=True,
-                     help="model, linux, linux-fdpass, linux-mutant:NAME, or exec:'COMMAND ARGS'."),
+                     help="model, linux, linux-fdpass, linux-mutant:NAME, kvm, or exec:'COMMAND ARGS'."),
         click.option("--design", "design_spec", default=None,
                      help="Judge against this design (default: each trace's own)."),
         click.option("--lenient", is_flag=True,
@@ -443,7 +443,7 @@ def conform(trace_files: tuple[Path, ...], corpus: bool, backend_spec: str, desi
 
 @cli.command()
 @click.option("--backend", "backend_spec", required=True,
-              help="model, model:DESIGN, linux, linux-fdpass, linux-mutant:NAME, or exec:'COMMAND ARGS'.")
+              help="model, model:DESIGN, linux, linux-fdpass, linux-mutant:NAME, kvm, or exec:'COMMAND ARGS'.")
 @click.option("--design", "design_spec", default="seed", show_default=True, help="The design the backend is held to.")
 @click.option("--examples", type=int, default=100, show_default=True, help="Operation sequences to try.")
 @click.option("--steps", type=int, default=30, show_default=True, help="Operations per sequence after the set-up.")
@@ -452,9 +452,12 @@ def conform(trace_files: tuple[Path, ...], corpus: bool, backend_spec: str, desi
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds a backend may take per step.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write the failing trace, and its minimised form, here.")
+@click.option("--skip", "skipped", multiple=True, metavar="OP",
+              help="Never draw this operation after the set-up (repeatable), e.g. one whose divergence is a "
+              "known finding.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def fuzz(backend_spec: str, design_spec: str, examples: int, steps: int, seed: int | None, lenient: bool,
-         timeout: float, out_dir: Path | None, as_json: bool) -> None:
+         timeout: float, out_dir: Path | None, skipped: tuple[str, ...], as_json: bool) -> None:
     """Differential fuzzing: hypothesis runs the model and a backend in lockstep (exit 1 on a divergence)."""
     from memview.backends.base import StepLimit
     from memview.backends.registry import open_backend
@@ -471,12 +474,18 @@ def fuzz(backend_spec: str, design_spec: str, examples: int, steps: int, seed: i
         raise InputError("--steps", f"must be between 1 and 10000, got {steps}")
     if not 0 < timeout <= 3600:
         raise InputError("--timeout", f"must be between 0 and 3600 seconds, got {timeout}")
+    from memview.model.ops import OPS_BY_NAME
+
+    for name in skipped:
+        if name not in OPS_BY_NAME:
+            raise InputError("--skip", f"unknown operation {name!r} (choose from {', '.join(OPS_BY_NAME)})")
     open_backend(backend_spec)
     design = load_design(design_spec)
     if out_dir is not None:
         prepare_out_dir(out_dir)
     limit = StepLimit(timeout)
-    result = run_fuzz(design, lambda: open_backend(backend_spec), examples, steps, seed, lenient, limit)
+    result = run_fuzz(design, lambda: open_backend(backend_spec), examples, steps, seed, lenient, limit,
+                      skip=frozenset(skipped))
     out: dict[str, Any] = {"backend": backend_spec, "design": design.name, "examples": result.examples,
                            "steps": result.steps, "seconds": round(result.seconds, 2), "divergence": result.failure}
     if result.trace is not None and out_dir is not None:

@@ -12,12 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from memview.backends.base import StepLimit
 from memview.backends.model import ModelBackend
 from memview.checker.alphabet import default_scope
 from memview.checker.fuzz import fuzz
 from memview.checker.strategies import actions
 from memview.model.design import SEED
 from memview.model.machine import Machine
+from memview.model.observation import Observation
 from memview.model.ops import Action
 from memview.traces.itf import read_trace
 
@@ -28,6 +30,27 @@ def test_the_model_never_diverges_from_itself() -> None:
     result = fuzz(SEED, ModelBackend, examples=40, steps=20, seed=1, database=None)
     assert result.failure is None and result.trace is None
     assert result.examples >= 40 and result.steps > 40 * PREFIX
+
+
+def test_a_skipped_operation_is_never_drawn_after_the_set_up() -> None:
+    drawn: list[str] = []
+
+    class Recording(ModelBackend):
+        def perform(self, act: Action, limit: StepLimit) -> Observation:
+            drawn.append(act.name)
+            return super().perform(act, limit)
+
+    result = fuzz(SEED, Recording, examples=30, steps=20, seed=1, database=None, skip=frozenset({"ftruncate"}))
+    assert result.failure is None and result.steps > 30 * PREFIX
+    prefix_names = [act.name for act, _ in default_scope(SEED).prefix]
+    after_set_up = [name for name in drawn if name == "ftruncate"]
+    assert len(after_set_up) == result.examples * prefix_names.count("ftruncate")
+
+
+def test_fuzz_skip_names_a_real_operation() -> None:
+    done = subprocess.run([sys.executable, "-m", "memview.cli", "fuzz", "--backend", "model", "--skip", "nope"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "--skip: unknown operation 'nope'" in done.stderr
 
 
 @pytest.mark.slow

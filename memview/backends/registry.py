@@ -1,6 +1,7 @@
 """Backends by name, as the command line names them: `model`, `model:DESIGN`, `linux`,
 `linux-fdpass` (today's practice: raw backing fds passed whatever the design), `linux-mutant:NAME`
-(the linux backend with one implementation bug, linux/mutants.py), or `exec:COMMAND ARGS`."""
+(the linux backend with one implementation bug, linux/mutants.py), `kvm` (the real driver,
+kernel/memory_view.ko, in a QEMU guest: kvm/backend.py), or `exec:COMMAND ARGS`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from memview.backends.base import Backend
 from memview.backends.model import ModelBackend
 from memview.errors import InputError
 
-NAMES = ("model", "model:DESIGN", "exec:COMMAND", "linux", "linux-fdpass", "linux-mutant:NAME")
+NAMES = ("model", "model:DESIGN", "exec:COMMAND", "linux", "linux-fdpass", "linux-mutant:NAME", "kvm")
 
 
 def open_backend(spec: str, place: str = "--backend") -> Backend:
@@ -29,6 +30,10 @@ def open_backend(spec: str, place: str = "--backend") -> Backend:
         from memview.backends.linux import open_linux
 
         return open_linux(place, mutant=spec[len("linux-mutant:"):])
+    if spec == "kvm":
+        from memview.backends.kvm.backend import open_kvm
+
+        return open_kvm(place)
     if spec.startswith("exec:"):
         try:
             argv = shlex.split(spec[len("exec:"):])
