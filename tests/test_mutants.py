@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_cli import assert_bad_input, memview  # one rule for bad input, shared with the CLI tests
 
 from memview.checker.alphabet import default_scope
 from memview.checker.deadline import run_within
@@ -21,7 +22,6 @@ from memview.model.mutations import MUTATIONS
 from memview.properties.catalogue import CATALOGUE
 from memview.traces.corpus import load_corpus
 from memview.traces.itf import read_trace, write_trace
-from tests.test_cli import assert_bad_input, memview
 
 GENEROUS = 240.0  # seconds: the matrix's budget is 30; a loaded CI machine is slower
 EQUIVALENT = [m for m in MUTANTS if not m.breaks]
