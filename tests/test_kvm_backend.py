@@ -242,3 +242,29 @@ def test_a_hung_guest_is_a_hang_verdict_after_the_step_limit_never_a_hang_of_mem
     assert time.monotonic() - started < 15
     assert caught.value.kind == "hang" and "step 1 (view_set_size): no answer within 3 s" in caught.value.message
     assert verdict_of("cover-seed-edges-27.itf.json").status == CONFORM  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("kvm")
+def test_an_unmap_that_reaches_past_the_traces_mappings_still_unmaps_them() -> None:
+    """Fuzzing found it (CI, 2026-11-28): a munmap whose span starts below the trace's mappings is
+    answered by the model, so that it cannot land on the agent's own memory, but the trace's pages
+    inside it must really go, or B's next read still finds them."""
+    from memview.backends.kvm.backend import KvmBackend
+    from memview.checker.alphabet import default_scope
+    from memview.model.constants import MMAP_BASE
+    from memview.model.machine import Machine
+    from memview.model.ops import action
+    from memview.traces.trace import Step, Trace
+
+    design = load_design(str(SEED_DRIVER))
+    scope = default_scope(design)
+    machine = Machine(design, scope.config)
+    acts = [act for act, _ in scope.prefix] + [
+        action("access", proc=1, addr=MMAP_BASE, kind="read", byte=0),
+        action("munmap", proc=1, addr=0, length=MMAP_BASE + scope.config.page_size),
+        action("access", proc=1, addr=MMAP_BASE, kind="read", byte=0),
+    ]
+    trace = Trace(design, scope.config, [Step(act, machine.run(act)) for act in acts])
+    assert str(trace.steps[-1].observation).startswith("SIGSEGV")  # the model: no mapping there any more
+    verdict = conform("harness-span-munmap", trace, KvmBackend(), limit=StepLimit(60.0))
+    assert verdict.status == CONFORM, verdict.report()

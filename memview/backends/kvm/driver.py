@@ -17,6 +17,7 @@ import os
 import struct
 from typing import Any
 
+from memview.backends.base import BackendFailure
 from memview.backends.linux.backend import LinuxBackend
 from memview.backends.linux.worker import Worker, errno_reply
 from memview.model.config import Config
@@ -210,15 +211,36 @@ class DriverBackend(LinuxBackend):
 
     def do_munmap(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
         if expected.name == "ENOMEM" or self.harness_span(act.arg("addr"), act.arg("length")):
-            return self.from_model(expected)  # ENOMEM: only the model's `vmas` bound makes munmap ENOMEM
+            # ENOMEM: only the model's `vmas` bound makes munmap ENOMEM. A span that may reach the
+            # harness's memory: the model's answer, and what it takes away of the trace's own
+            # mappings really goes (else a later access would still find the pages there).
+            if expected.ok:
+                self.within_mappings(act, pre, ("plain_munmap",), ())
+            return self.from_model(expected)
         reply, _ = self.call(act.proc, ("plain_munmap", act.arg("addr"), act.arg("length")))
         return self.observed(reply)
+
+    def within_mappings(self, act: Action, pre: State, command: tuple[Any, ...], extra: tuple[Any, ...]) -> None:
+        """`command` on each piece of [addr, addr + length) that one of the process's mappings holds."""
+        size = self.config.page_size
+        lo, hi = act.arg("addr"), act.arg("addr") + act.arg("length")
+        for mapping in self.mappings(pre, act.proc):
+            start, end = max(lo, mapping.lo * size), min(hi, mapping.hi * size)
+            if start < end:
+                reply, _ = self.call(act.proc, (*command, start, end - start, *extra))
+                if reply[0] != "ok":
+                    raise self.failure_of(act, f"{command[0]} of the trace's own pages {start:#x}-{end:#x}: {reply}")
+
+    def failure_of(self, act: Action, message: str) -> BackendFailure:
+        return BackendFailure("internal", f"step {self.step_index} ({act}): {message}")
 
     def do_mprotect(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
         addr, length = act.arg("addr"), act.arg("length")
         if act.arg("prot") & ~PERM_ALL or self.harness_span(addr, length):
             # Bits the kernel reads as other requests (PROT_SEM, PROT_GROWSDOWN), and spans that may
-            # reach the harness's own memory: the model's answer.
+            # reach the harness's own memory: the model's answer, applied to the trace's own mappings.
+            if expected.ok and length and not act.arg("prot") & ~PERM_ALL:
+                self.within_mappings(act, pre, ("plain_mprotect",), (act.arg("prot"),))
             return self.from_model(expected)
         if expected.name == "ENOMEM" and length and self.span_mapped(pre, act.proc, addr, length):
             return expected  # every page is mapped: the model's `vmas` bound, not the kernel's gap
