@@ -60,10 +60,10 @@ def test_a_backend_that_does_not_revoke_is_found_and_shrunk() -> None:
     assert result.failure is not None and "requires SIGBUS/BUS_ADRERR, the backend showed ok" in result.failure
     assert result.trace is not None
     shrunk = [s.action.name for s in result.trace.steps[PREFIX:]]
-    # The shortest story: fault a page in, revoke it, use the stale translation. Hypothesis draws
-    # some values from constants in the project's own source, so which process does it (B1, or a
-    # child B1 forked first) depends on the code, not on the seed alone.
-    assert shrunk in (["access", "view_unmap_fd", "access"], ["fork", "access", "view_unmap_fd", "access"])
+    # The story: fault a page in, revoke it, use the stale translation. Hypothesis draws some
+    # values from constants in the project's own source, so whether the process first needs one
+    # step of its own (B1 forks, or maps the page anew) depends on the code, not on the seed alone.
+    assert shrunk[-3:] == ["access", "view_unmap_fd", "access"] and len(shrunk) <= 4, shrunk
 
 
 @settings(max_examples=30, deadline=None)
