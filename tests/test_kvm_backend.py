@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,6 +25,9 @@ from memview.model.design import SEED, load_design
 from memview.traces.conform import CONFORM, conform, judged_as
 from memview.traces.corpus import regression_corpus
 from memview.traces.itf import read_trace
+
+if TYPE_CHECKING:
+    from memview.backends.kvm.backend import KvmBackend
 
 pytestmark = pytest.mark.slow
 
@@ -201,15 +205,23 @@ def test_a_guest_that_does_not_boot_in_time_is_a_hang_verdict() -> None:
     assert guest.process is None
 
 
-@pytest.mark.usefixtures("kvm")
-def test_a_guest_that_dies_mid_trace_is_a_verdict_naming_the_step_and_the_next_trace_boots_again() -> None:
-    from memview.backends.kvm.backend import POOL, KvmBackend
+def a_session_with_its_view_open() -> KvmBackend:
+    """A kvm session on a booted guest, one step in (A opened the view)."""
+    from memview.backends.kvm.backend import KvmBackend
     from memview.model.ops import action
 
-    trace = read_trace(CORPUS / "seed-scenario.itf.json")
     backend = KvmBackend()
-    backend.start(load_design(str(SEED_DRIVER)), trace.config)
+    backend.start(load_design(str(SEED_DRIVER)), read_trace(CORPUS / "seed-scenario.itf.json").config)
     assert backend.perform(action("view_open"), StepLimit(60.0)).ok
+    return backend
+
+
+@pytest.mark.usefixtures("kvm")
+def test_a_guest_that_dies_mid_trace_is_a_verdict_naming_the_step_and_the_next_trace_boots_again() -> None:
+    from memview.backends.kvm.backend import POOL
+    from memview.model.ops import action
+
+    backend = a_session_with_its_view_open()
     assert POOL.guest is not None and POOL.guest.process is not None
     POOL.guest.process.kill()
     with pytest.raises(BackendFailure) as caught:
@@ -226,13 +238,10 @@ def test_a_hung_guest_is_a_hang_verdict_after_the_step_limit_never_a_hang_of_mem
     import signal
     import time
 
-    from memview.backends.kvm.backend import POOL, KvmBackend
+    from memview.backends.kvm.backend import POOL
     from memview.model.ops import action
 
-    trace = read_trace(CORPUS / "seed-scenario.itf.json")
-    backend = KvmBackend()
-    backend.start(load_design(str(SEED_DRIVER)), trace.config)
-    assert backend.perform(action("view_open"), StepLimit(60.0)).ok
+    backend = a_session_with_its_view_open()
     assert POOL.guest is not None and POOL.guest.process is not None
     os.kill(POOL.guest.process.pid, signal.SIGSTOP)
     started = time.monotonic()

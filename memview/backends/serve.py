@@ -21,6 +21,7 @@ import resource
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import BinaryIO
 
 from memview.backends.protocol import (
@@ -117,10 +118,9 @@ class Peer:
         return encode(refuse_message("injected refusal"))
 
     def hello(self, request: Hello) -> Message:
-        if self.machine is not None:
-            return error_message(None, "a second hello: one session per connection")
-        if request.protocol != PROTOCOL_VERSION:
-            return refuse_message(f"this peer speaks protocol {PROTOCOL_VERSION} only, not {request.protocol}")
+        refusal = unservable_hello(self.machine is not None, request)
+        if refusal is not None:
+            return refusal
         try:
             design = request.design.with_choices(request.design.name, self.deviate, "--deviate")
         except InputError as exc:
@@ -163,34 +163,53 @@ def read_line(reader: BinaryIO) -> bytes | None:
     return raw  # the last line, without a newline
 
 
-def serve(peer: Peer, reader: BinaryIO, writer: BinaryIO) -> int:
-    """The top-level loop: one reply per request line; status 0 at bye or end of input."""
+def unservable_hello(started: bool, request: Hello) -> Message | None:
+    """What a peer answers a hello it cannot take: a second one, or another protocol version."""
+    if started:
+        return error_message(None, "a second hello: one session per connection")
+    if request.protocol != PROTOCOL_VERSION:
+        return refuse_message(f"this peer speaks protocol {PROTOCOL_VERSION} only, not {request.protocol}")
+    return None
 
-    def send(line: bytes) -> None:
-        writer.write(line)
-        writer.flush()
 
+def serve_requests(reader: BinaryIO, writer: BinaryIO, respond: Callable[[Hello | OpRequest], bytes]) -> bool:
+    """A peer's loop over one connection: one reply line per request until bye or end of input,
+    a request it cannot read answered as the protocol says. True when anything arrived."""
+    spoke = False
     while True:
         try:
             line = read_line(reader)
             if line is None:
-                return 0
+                return spoke
+            spoke = True
             request = parse_request(line)
         except ProtocolError as exc:
+            spoke = True
             if exc.kind == "hello":  # a hello it cannot serve (an unknown design or bounds): refuse it
-                send(encode(refuse_message(f"cannot serve this hello: {exc.problem}")))
+                reply = encode(refuse_message(f"cannot serve this hello: {exc.problem}"))
             else:
-                send(encode(error_message(exc.step, f"cannot read the request: {exc.problem}")))
-            continue
-        if isinstance(request, Bye):
-            return 0
+                reply = encode(error_message(exc.step, f"cannot read the request: {exc.problem}"))
+        else:
+            if isinstance(request, Bye):
+                return True
+            reply = respond(request)
+        writer.write(reply)
+        writer.flush()
+
+
+def serve(peer: Peer, reader: BinaryIO, writer: BinaryIO) -> int:
+    """The top-level loop, with the peer's injected faults; status 0 at bye or end of input."""
+
+    def respond(request: Hello | OpRequest) -> bytes:
         step = request.step if isinstance(request, OpRequest) else None
         due = peer.fault is not None and peer.fault not in STEP_ONLY and (
             (isinstance(request, Hello) and peer.at == HELLO) or (step is not None and step == peer.at))
         if due:
-            send(peer.misbehave(step))
-            continue
-        send(encode(peer.hello(request) if isinstance(request, Hello) else peer.op(request)))
+            return peer.misbehave(step)
+        return encode(peer.hello(request) if isinstance(request, Hello) else peer.op(request))
+
+    serve_requests(reader, writer, respond)
+    return 0
 
 
 def parse_args(argv: list[str] | None) -> Peer:

@@ -19,20 +19,16 @@ from typing import BinaryIO
 
 from memview.backends.base import BackendFailure, StepLimit
 from memview.backends.protocol import (
-    PROTOCOL_VERSION,
-    Bye,
     Hello,
     Message,
     OpRequest,
-    ProtocolError,
     encode,
     error_message,
     obs_message,
-    parse_request,
     peer_hello_message,
     refuse_message,
 )
-from memview.backends.serve import read_line
+from memview.backends.serve import serve_requests, unservable_hello
 from memview.model.design import SEED
 from memview.model.ops import OPS
 
@@ -52,10 +48,9 @@ class Session:
         self.factory = DriverBackend
 
     def hello(self, request: Hello) -> Message:
-        if self.backend is not None:
-            return error_message(None, "a second hello: one session per connection")
-        if request.protocol != PROTOCOL_VERSION:
-            return refuse_message(f"this peer speaks protocol {PROTOCOL_VERSION} only, not {request.protocol}")
+        refusal = unservable_hello(self.backend is not None, request)
+        if refusal is not None:
+            return refusal
         backend = self.factory()
         try:
             backend.start(request.design, request.config)
@@ -90,26 +85,12 @@ class Session:
 def run_session(reader: BinaryIO, writer: BinaryIO) -> bool:
     """Serve one session; False when nothing arrived (the host side is not connected)."""
     session = Session()
-    spoke = False
+
+    def respond(request: Hello | OpRequest) -> bytes:
+        return encode(session.hello(request) if isinstance(request, Hello) else session.op(request))
+
     try:
-        while True:
-            try:
-                line = read_line(reader)
-                if line is None:
-                    return spoke
-                spoke = True
-                request = parse_request(line)
-            except ProtocolError as exc:
-                reply = (refuse_message(f"cannot serve this hello: {exc.problem}") if exc.kind == "hello"
-                         else error_message(exc.step, f"cannot read the request: {exc.problem}"))
-                writer.write(encode(reply))
-                writer.flush()
-                continue
-            if isinstance(request, Bye):
-                return True
-            answer = session.hello(request) if isinstance(request, Hello) else session.op(request)
-            writer.write(encode(answer))
-            writer.flush()
+        return serve_requests(reader, writer, respond)
     finally:
         session.close()
 
