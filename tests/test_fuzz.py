@@ -60,10 +60,11 @@ def test_a_backend_that_does_not_revoke_is_found_and_shrunk() -> None:
     assert result.failure is not None and "requires SIGBUS/BUS_ADRERR, the backend showed ok" in result.failure
     assert result.trace is not None
     shrunk = [s.action.name for s in result.trace.steps[PREFIX:]]
-    # The story: fault a page in, revoke it, use the stale translation. Hypothesis draws some
-    # values from constants in the project's own source, so whether the process first needs one
-    # step of its own (B1 forks, or maps the page anew) depends on the code, not on the seed alone.
-    assert shrunk[-3:] == ["access", "view_unmap_fd", "access"] and len(shrunk) <= 4, shrunk
+    # The story: fault a page in, revoke it, use the stale translation. Hypothesis's draws vary
+    # (with the project's own source, and from run to run), so one step of B1's own may come with
+    # it: a fork or an mmap, before or after the revocation (seen in CI runs).
+    revoked = shrunk.index("view_unmap_fd")
+    assert "access" in shrunk[:revoked] and shrunk[-1] == "access" and len(shrunk) <= 4, shrunk
 
 
 @settings(max_examples=30, deadline=None)
