@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from memview.traces.itf import trace_to_itf
 from memview.traces.trace import Trace
 
 if TYPE_CHECKING:
@@ -46,6 +47,8 @@ class PropertyResult:
         }
         if self.counterexample is not None:
             out["counterexample_steps"] = len(self.counterexample.steps)
+            # The trace itself, so a reader of the JSON (memview report) needs no --out directory.
+            out["counterexample"] = trace_to_itf(self.counterexample)
         if self.trace_file is not None:
             out["trace"] = self.trace_file
         if self.replay:
