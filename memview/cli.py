@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from memview import __version__
+from memview import __version__, schemas
 from memview.checker.alphabet import default_scope
 from memview.checker.check import Report
 from memview.errors import InputError
@@ -33,8 +33,11 @@ def out_console() -> Console:
     return Console(soft_wrap=False, width=max(100, Console().width))
 
 
-def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2))
+def emit_json(schema: str, data: dict[str, Any]) -> None:
+    """Print a --json output: one object whose first key names its schema (memview/schemas, docs/json.md)."""
+    if data.get("schema", schema) != schema:
+        raise AssertionError(f"an output of schema {data['schema']} emitted as {schema}")
+    click.echo(json.dumps({"schema": schema, **data}, indent=2))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,7 +54,7 @@ def designs(as_json: bool, broken: bool) -> None:
     decisions = [d for d in DECISIONS if broken or not d.broken]
     shown = {d.name for d in decisions}
     if as_json:
-        emit_json({
+        emit_json(schemas.DESIGNS, {
             "designs": {
                 name: {"description": d.description,
                        "decisions": {k: v for k, v in d.decisions().items() if k in shown}}
@@ -87,7 +90,8 @@ def designs(as_json: bool, broken: bool) -> None:
 def properties(as_json: bool) -> None:
     """List the property catalogue."""
     if as_json:
-        emit_json([{"id": p.id, "sentence": p.sentence, "source": p.source, "kind": p.kind} for p in CATALOGUE])
+        emit_json(schemas.PROPERTIES, {"properties": [{"id": p.id, "sentence": p.sentence, "source": p.source,
+                                                       "kind": p.kind} for p in CATALOGUE]})
         return
     table = Table(title="Properties", title_justify="left", show_lines=True)
     table.add_column("id")
@@ -231,7 +235,7 @@ def check(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[s
     report = run_engines(design_spec, engine_names, property_ids, depth, jobs, as_json, out_dir, clients)
     reproduce_all(report.results, replay_specs)
     if as_json:
-        emit_json(report.to_json())
+        emit_json(schemas.CHECK, report.to_json())
     else:
         print_report(report, f"memview check: design {report.design.name}")
     sys.exit(EXIT_VIOLATION if report.violated else EXIT_OK)
@@ -250,7 +254,7 @@ def prove(design_spec: str, property_ids: tuple[str, ...], as_json: bool) -> Non
     report = run_engines(design_spec, ("induction",), property_ids, None, 1, as_json, None)
     lemmas = report.results[0].extra.get("lemma_verdicts", {}) if report.results else {}
     if as_json:
-        emit_json({**report.to_json(), "lemmas": lemmas})
+        emit_json(schemas.PROVE, {**report.to_json(), "lemmas": lemmas})
     else:
         print_report(report, f"memview prove: design {report.design.name}")
         table = Table(title="lemmas", title_justify="left")
@@ -302,7 +306,7 @@ def diff(design_a: str, design_b: str, depth: int, property_ids: tuple[str, ...]
             write_trace(trace, path)
             written.append(str(path))
     if as_json:
-        emit_json({**result.to_json(), "traces": written})
+        emit_json(schemas.DIFF, {**result.to_json(), "traces": written})
         sys.exit(EXIT_VIOLATION if result.differ else EXIT_OK)
     console = out_console()
     if result.steps is None:
@@ -331,8 +335,10 @@ def diff(design_a: str, design_b: str, depth: int, property_ids: tuple[str, ...]
 
 
 def judge_traces(named: list[tuple[str, Any]], backend_spec: str, design_spec: str | None, lenient: bool,
-                 timeout: float, junit: Path | None, out_dir: Path | None, as_json: bool, suite: str) -> None:
-    """Shared by replay and conform: run, report, minimise divergences, write JUnit."""
+                 timeout: float, junit: Path | None, out_dir: Path | None, as_json: bool, suite: str,
+                 schema: str) -> None:
+    """Shared by replay and conform: run, report, minimise divergences, write JUnit; `schema` names
+    the command's --json output."""
     from memview.backends.base import StepLimit
     from memview.backends.registry import open_backend
     from memview.checker.check import file_stem, prepare_out_dir
@@ -376,8 +382,8 @@ def judge_traces(named: list[tuple[str, Any]], backend_spec: str, design_spec: s
         write_junit(verdicts, suite, junit)
     failed = [v for v in verdicts if not v.conforms]
     if as_json:
-        emit_json({"backend": backend_spec, "lenient": lenient, "verdicts": [v.to_json() for v in verdicts],
-                   "minimised": minimised, "conform": not failed})
+        emit_json(schema, {"backend": backend_spec, "lenient": lenient, "verdicts": [v.to_json() for v in verdicts],
+                           "minimised": minimised, "conform": not failed})
     else:
         click.echo(f"{len(verdicts) - len(failed)} of {len(verdicts)} traces conform on {backend_spec}")
     sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
@@ -416,7 +422,8 @@ def replay(trace_files: tuple[Path, ...], backend_spec: str, design_spec: str | 
     open_backend(backend_spec)  # a bad name or a missing command fails before any trace is read
 
     named = [(str(path), read_trace(path)) for path in trace_files]
-    judge_traces(named, backend_spec, design_spec, lenient, timeout, junit, out_dir, as_json, "memview.replay")
+    judge_traces(named, backend_spec, design_spec, lenient, timeout, junit, out_dir, as_json, "memview.replay",
+                 schemas.REPLAY)
 
 
 @cli.command()
@@ -438,7 +445,8 @@ def conform(trace_files: tuple[Path, ...], corpus: bool, backend_spec: str, desi
     named = [(str(path), read_trace(path)) for path in trace_files]
     if corpus:
         named = [*regression_corpus(), *named]
-    judge_traces(named, backend_spec, design_spec, lenient, timeout, junit, out_dir, as_json, "memview.conform")
+    judge_traces(named, backend_spec, design_spec, lenient, timeout, junit, out_dir, as_json, "memview.conform",
+                 schemas.CONFORM)
 
 
 @cli.command()
@@ -499,7 +507,7 @@ def fuzz(backend_spec: str, design_spec: str, examples: int, steps: int, seed: i
             write_trace(minimal.minimal, minimal_path)
             out.update(minimal=str(minimal_path), steps_removed=minimal.steps_removed)
     if as_json:
-        emit_json(out)
+        emit_json(schemas.FUZZ, out)
     else:
         rate = result.steps / result.seconds if result.seconds else 0.0
         click.echo(f"{result.examples} examples, {result.steps} steps in {result.seconds:.1f}s ({rate:.0f} steps/s)")
@@ -542,10 +550,10 @@ def graph(design_spec: str, depth: int, abstraction: str, settings: tuple[str, .
     _, result = build_graph(design, depth, abstraction, Limits(max_nodes), settings, transitions)
     write_graph(result, fmt, out, title_of(design, result, depth, transitions))
     if as_json:
-        emit_json({"design": design.name, "depth": depth, "abstraction": abstraction, "transitions": transitions,
-                   "format": fmt,
-                   "out": str(out), "nodes": result.nodes, "edges": result.edges,
-                   "concrete": {"nodes": result.concrete_nodes, "edges": result.concrete_edges}})
+        emit_json(schemas.GRAPH, {"design": design.name, "depth": depth, "abstraction": abstraction,
+                                  "transitions": transitions, "format": fmt, "out": str(out), "nodes": result.nodes,
+                                  "edges": result.edges,
+                                  "concrete": {"nodes": result.concrete_nodes, "edges": result.concrete_edges}})
     else:
         click.echo(f"wrote {out}: {abstraction} graph of {design.name} at depth {depth}, {result.nodes} nodes and "
                    f"{result.edges} edges (from {result.concrete_nodes} states and {result.concrete_edges} "
@@ -602,7 +610,8 @@ def generate(design_spec: str, kinds: tuple[str, ...], depth: int | None, abstra
                 write_trace(trace, path)
                 written.append(str(path))
     if as_json:
-        emit_json({"design": design.name, "results": [r.to_json() for r in results], "written": written})
+        emit_json(schemas.GENERATE, {"design": design.name, "results": [r.to_json() for r in results],
+                                     "written": written})
     else:
         table = Table(title=f"memview generate: design {design.name}", title_justify="left")
         for column in ("coverage", "goals", "covered", "traces", "steps", "lower bound (steps)"):
@@ -632,7 +641,7 @@ def explain(trace_file: Path, as_json: bool) -> None:
 
     trace = read_trace(trace_file)
     if as_json:
-        emit_json(explain_json(trace))
+        emit_json(schemas.EXPLAIN, explain_json(trace))
     else:
         click.echo(explain_text(trace), nl=False)
 
@@ -660,8 +669,8 @@ def corpus_check(design_spec: str | None, trace_files: tuple[Path, ...], as_json
     changed = [c for c in changes if c.changed]
     under = f"design {design.name}" if design else "each trace's own design"
     if as_json:
-        emit_json({"design": design.to_json() if design else None, "traces": len(changes),
-                   "changed": len(changed), "results": [c.to_json() for c in changes]})
+        emit_json(schemas.CORPUS_CHECK, {"design": design.to_json() if design else None, "traces": len(changes),
+                                         "changed": len(changed), "results": [c.to_json() for c in changes]})
     else:
         for change in changed:
             click.echo(change.headline())
@@ -731,7 +740,7 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
         listing = [{"name": r.name, "kind": r.kind, "rule": r.mutant.rule if r.mutant else r.backend,
                     "breaks": list(r.breaks), "equivalent": r.equivalent, "mistake": r.mistake} for r in rows]
         if as_json:
-            emit_json(listing)
+            emit_json(schemas.MUTANTS_LIST, {"mutants": listing})
         else:
             table = Table(title="Mutants", title_justify="left", show_lines=True)
             for column in ("mutant", "where", "breaks", "mistake"):
@@ -767,7 +776,7 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
     failed = bool(summary["survivors"] or summary["equivalent_violations"]
                   or summary["implementation_killed"] < summary["implementation"])
     if as_json:
-        emit_json({**matrix.to_json(), "written": written})
+        emit_json(schemas.MUTANTS, {**matrix.to_json(), "written": written})
         sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
     table = Table(title=f"Kill matrix: property or trace, seconds to the first counterexample (its length in "
                         f"steps); '-' survived; budget {budget:g} s", title_justify="left")

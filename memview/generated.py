@@ -78,3 +78,40 @@ def argument_schema(kind: str, word: dict[str, Any], byte: dict[str, Any], perms
     if kind in named:
         return word_or(named[kind])
     raise ValueError(f"no schema for argument kind {kind!r}; add it to memview.generated.argument_schema")
+
+
+def generated_files_main(prog: str, description: str, files: dict[str, tuple[Path, Callable[[], dict[str, Any]]]],
+                         argv: list[str] | None = None) -> int:
+    """Like `generated_file_main`, for a family of files keyed by name: `prog NAME` prints one,
+    `--write` rewrites them all, `--check` exits 1 naming every stale or missing one."""
+    regenerate = f"python -m {prog.removeprefix('python -m ')} --write"
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("name", nargs="?", choices=list(files), help="print this file's current text")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--write", action="store_true", help="rewrite every file")
+    what.add_argument("--check", action="store_true", help="exit 1 if any file is not up to date")
+    args = parser.parse_args(argv)
+    if args.name is not None:
+        if args.write or args.check:
+            parser.error("a NAME only prints; --write and --check act on every file")
+        sys.stdout.write(render_json(files[args.name][1]()))
+        return 0
+    if not (args.write or args.check):
+        parser.error("name a file to print, or pass --write or --check")
+    stale = 0
+    for path, build in files.values():
+        text = render_json(build())
+        if args.write:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+            continue
+        try:
+            committed = path.read_text(encoding="utf-8")
+        except OSError as error:
+            print(f"{path}: cannot read ({error.strerror}); run `{regenerate}`", file=sys.stderr)
+            stale += 1
+            continue
+        if committed != text:
+            print(f"{path} is out of date; run `{regenerate}`", file=sys.stderr)
+            stale += 1
+    return 1 if stale else 0

@@ -45,9 +45,9 @@ def test_designs_json_has_every_decision_with_broken() -> None:
 
 
 def test_properties_lists_the_catalogue() -> None:
-    data = json.loads(memview("properties", "--json").stdout)
-    assert [p["id"] for p in data] == [p.id for p in CATALOGUE]
-    assert all(p["sentence"] and p["source"] for p in data)
+    listed = json.loads(memview("properties", "--json").stdout)["properties"]
+    assert [p["id"] for p in listed] == [p.id for p in CATALOGUE]
+    assert all(p["sentence"] and p["source"] for p in listed)
     table = memview("properties").stdout
     assert all(p.id in table for p in CATALOGUE)
 

@@ -109,7 +109,7 @@ def test_a_cell_past_its_budget_is_a_budget_verdict() -> None:
 def test_cli_lists_the_mutants() -> None:
     result = memview("mutants", "--list", "--json")
     assert result.returncode == 0, result.stderr
-    listed = json.loads(result.stdout)
+    listed = json.loads(result.stdout)["mutants"]
     names = [item["name"] for item in listed]
     assert names[:len(MUTANTS)] == [m.name for m in MUTANTS]
     assert {item["kind"] for item in listed} == {"semantic", "implementation"}

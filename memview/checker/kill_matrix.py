@@ -33,10 +33,11 @@ from memview.checker.deadline import run_within
 from memview.checker.mutants import ENGINES, Mutant
 from memview.model.design import SEED, Design
 from memview.properties.catalogue import CATALOGUE
+from memview.schemas import MUTANTS as MUTANTS_SCHEMA
 from memview.traces.trace import Trace
 
-SCHEMA = "memview-mutants/1"
 KILLED, SURVIVED, BUDGET, ERROR, NOT_APPLICABLE = "killed", "survived", "budget", "error", "n/a"
+STATUSES = (KILLED, SURVIVED, BUDGET, ERROR, NOT_APPLICABLE)
 EXPLORE_DEPTH = 5  # BFS stops at the first violation; the budget ends deeper searches
 BMC_DEPTH = 4
 FUZZ_EXAMPLES, FUZZ_STEPS, FUZZ_SEED = 300, 25, 0
@@ -123,7 +124,7 @@ class Matrix:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema": SCHEMA,
+            "schema": MUTANTS_SCHEMA,
             "budget_seconds": self.budget,
             "engines": list(self.engines),
             "seconds": round(self.seconds, 1),

@@ -15,6 +15,7 @@ HOLDS_BOUNDED = "holds (bounded)"
 VIOLATED = "violated"
 PROVED = "proved"
 UNKNOWN = "unknown"  # a solver timeout or "unknown", or a proof that did not go through: never "holds"
+VERDICTS = (HOLDS_BOUNDED, VIOLATED, PROVED, UNKNOWN)  # every verdict an engine gives (the JSON schemas' enum)
 
 
 @dataclass
