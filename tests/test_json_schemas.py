@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,6 @@ import click
 import jsonschema
 import pytest
 from referencing import Registry, Resource
-from test_cli import memview  # the command line as a user runs it
 
 from memview import schemas
 from memview.cli import cli
@@ -104,6 +105,8 @@ CHECK_VIOLATED = ("check", "--design", "{tmp}/or.toml", "--engine", "explore", "
 REPLAY_DIVERGES = ("replay", "--backend", "model:strict", "--out", "{tmp}/out",
                    "{corpus}/seed-overlap-not-replace.itf.json")
 EXPLAIN_ISOL = ("explain", "{corpus}/broken-revocation-skip-ISOL.itf.json")
+FUZZ_DIVERGES = ("fuzz", "--backend", "model:strict", "--examples", "30", "--steps", "10", "--seed", "1",
+                 "--out", "{tmp}/out")
 
 # (schema name, arguments before --json, exit status): at least one real run per output, and the
 # variants that exercise its optional parts.
@@ -122,8 +125,7 @@ RUNS: list[tuple[str, tuple[str, ...], int]] = [
     (schemas.CONFORM, ("conform", "--backend", "model", "{corpus}/cover-seed-edges-01.itf.json",
                        "{corpus}/fdpass-keeps-after-unmap.itf.json"), 0),
     (schemas.FUZZ, ("fuzz", "--backend", "model", "--examples", "5", "--steps", "5", "--seed", "1"), 0),
-    (schemas.FUZZ, ("fuzz", "--backend", "model:strict", "--examples", "30", "--steps", "10", "--seed", "1",
-                    "--out", "{tmp}/out"), 1),
+    (schemas.FUZZ, FUZZ_DIVERGES, 1),
     (schemas.CORPUS_CHECK, ("corpus", "check"), 0),
     (schemas.CORPUS_CHECK, ("corpus", "check", "--design", "strict", "{corpus}/seed-scenario.itf.json"), 1),
     (schemas.GRAPH, ("graph", "--depth", "1", "--out", "{tmp}/g.dot"), 0),
@@ -138,10 +140,12 @@ SLOW_RUNS: list[tuple[str, tuple[str, ...], int]] = [
 ]
 
 
-def run_json(args: tuple[str, ...], tmp_path: Path) -> tuple[int, dict[str, Any]]:
+def run_json(args: tuple[str, ...], tmp_path: Path, timeout: float = 300) -> tuple[int, dict[str, Any]]:
+    """The command as a user runs it, in tmp_path (where fuzz keeps its example database)."""
     (tmp_path / "or.toml").write_text(OR_DESIGN)
     filled = [arg.format(tmp=tmp_path, corpus=CORPUS_DIR) for arg in args]
-    result = memview(*filled, "--json", cwd=tmp_path)  # cwd: fuzz's example database goes there
+    result = subprocess.run([sys.executable, "-m", "memview.cli", *filled, "--json"], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=timeout, check=False)
     assert result.stdout.startswith("{"), result.stderr
     output: dict[str, Any] = json.loads(result.stdout)
     return result.returncode, output
@@ -184,7 +188,7 @@ def test_real_output_follows_its_schema(name: str, args: tuple[str, ...], status
 @pytest.mark.parametrize(("name", "args", "status"), SLOW_RUNS, ids=[" ".join(args) for _, args, _ in SLOW_RUNS])
 def test_slow_real_output_follows_its_schema(name: str, args: tuple[str, ...], status: int, tmp_path: Path,
                                              registry: Registry[Any]) -> None:
-    check_output(name, args, status, run_json(args, tmp_path), registry)
+    check_output(name, args, status, run_json(args, tmp_path, timeout=1200), registry)
 
 
 def test_the_runs_reach_the_optional_parts(tmp_path: Path,
@@ -195,6 +199,8 @@ def test_the_runs_reach_the_optional_parts(tmp_path: Path,
     assert result["verdict"] == "violated" and result["counterexample"]["states"] and result["replay"]
     _, replayed = output_of(REPLAY_DIVERGES, outputs, tmp_path)
     assert replayed["verdicts"][0]["status"] == "diverge" and replayed["minimised"]
+    _, fuzzed = output_of(FUZZ_DIVERGES, outputs, tmp_path)
+    assert fuzzed["divergence"] and fuzzed["minimal"]
     _, explained = output_of(EXPLAIN_ISOL, outputs, tmp_path)
     assert "isol_pair" in explained
 
