@@ -235,8 +235,10 @@ def mutants_section(results: Results) -> str:
         rows.append(f"<tr><th>{escape(str(mutant.get('name')))}</th><td>{escape(kind)}</td>"
                     f"<td>{escape(str(mutant.get('mistake')))}</td>{''.join(cells)}</tr>")
     summary = data.get("summary", {})
-    line = (f"{summary.get('killed')} of {summary.get('mutants', summary.get('target'))} killed; survivors: "
-            f"{', '.join(summary.get('survivors', [])) or 'none'}; budget {data.get('budget_seconds')} s per cell.")
+    line = (f"{summary.get('killed')} of {summary.get('non_equivalent')} non-equivalent mutants killed; survivors: "
+            f"{', '.join(summary.get('survivors', [])) or 'none'}; equivalent: "
+            f"{', '.join(summary.get('equivalent', [])) or 'none'}; budget {data.get('budget_seconds')} s per cell. "
+            "The corpus kills an equivalent mutant by its mutant-* trace: equivalent means no property tells.")
     head = "".join(f"<th>{escape(e)}</th>" for e in engines)
     return (f"<p>{escape(line)}</p><table><tr><th>mutant</th><th>kind</th><th>mistake</th>{head}</tr>"
             + "".join(rows) + "</table>")
