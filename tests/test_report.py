@@ -180,3 +180,22 @@ def test_results_of_another_design_or_kind_are_refused(saved: dict[str, Path], t
 def test_a_bad_diff_picture_path_is_bad_input(tmp_path: Path) -> None:
     done = memview("diff", "seed", "fuse-like", "--picture", str(tmp_path / "diff.png"))
     assert done.returncode == 2 and "--picture" in done.stderr and "expected a .svg file" in done.stderr
+
+
+def test_divergences_are_tabled_and_drawn_up_to_the_divergent_step(tmp_path: Path) -> None:
+    traces = sorted(str(p) for p in CORPUS_DIR.glob("seed-*.itf.json"))
+    done = memview("conform", "--backend", "model:fuse-like", "--design", "seed", *traces, "--json")
+    assert done.returncode == 1, done.stderr
+    saved = tmp_path / "conform.json"
+    saved.write_text(done.stdout, encoding="utf-8")
+    failed = [v for v in json.loads(done.stdout)["verdicts"] if v["status"] != "conform"]
+    assert failed
+    out = tmp_path / "report"
+    done = memview("report", "--design", "seed", "--out", str(out), "--run", "none", "--from", str(saved))
+    assert done.returncode == 1 and "conform: a trace does not conform" in done.stdout
+    section = sections_of((out / "index.html").read_text(encoding="utf-8"))["conformance"]
+    assert f"{len(traces) - len(failed)} of {len(traces)} traces conform on backend" in section
+    assert section.count("<svg") == min(len(failed), 6)
+    for verdict in failed[:6]:
+        assert f"step {verdict['step']} expected" in section
+    assert section.count("diverged here") == min(len(failed), 6)

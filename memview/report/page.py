@@ -25,6 +25,7 @@ from memview.properties.catalogue import CATALOGUE
 from memview.report.results import Results
 from memview.report.sources import linked
 from memview.report.timeline import Lane, timeline_svg, trace_svg
+from memview.traces.conform import judged_as
 from memview.traces.explain import explain
 from memview.traces.itf import read_trace, trace_from_itf
 from memview.traces.trace import Trace
@@ -157,7 +158,7 @@ def _divergent_trace(name: str) -> Trace | None:
     return None
 
 
-def conformance_section(results: Results, pictures: dict[str, str]) -> str:
+def conformance_section(results: Results, pictures: dict[str, str], design: Design) -> str:
     data = results.get("conform")
     if data is None:
         return _not_run("conform")
@@ -182,7 +183,8 @@ def conformance_section(results: Results, pictures: dict[str, str]) -> str:
         ident = _ident("diverge", str(number))
         title = (f"{verdict.get('trace')}: step {step} expected {_observation_text(verdict.get('expected'))}, "
                  f"observed {_observation_text(verdict.get('observed')) or verdict.get('failure')}")
-        prefix = Trace(trace.design, trace.config, trace.steps[: step + 1], dict(trace.meta))
+        held = judged_as(trace, design)  # what the model expects under the report's design
+        prefix = Trace(held.design, held.config, held.steps[: step + 1], dict(held.meta))
         pictures[ident] = timeline_svg([Lane("expected (the model)", prefix)], ident + "-svg", title, marked=step)
         parts.append(f'<h3>{escape(title)}</h3><div class="picture">{pictures[ident]}</div>')
     if len(failed) > DIVERGENCE_PICTURES:
@@ -273,7 +275,7 @@ def render_page(design: Design, results: Results) -> Page:
     bodies = {
         "verdicts": verdicts_section(results),
         "counterexamples": counterexamples_section(results, pictures),
-        "conformance": conformance_section(results, pictures),
+        "conformance": conformance_section(results, pictures, design),
         "state-graph": graph_section(results),
         "mutants": mutants_section(results),
         "decisions": decisions_section(design),
