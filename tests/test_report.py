@@ -199,3 +199,13 @@ def test_divergences_are_tabled_and_drawn_up_to_the_divergent_step(tmp_path: Pat
     for verdict in failed[:6]:
         assert f"step {verdict['step']} expected" in section
     assert section.count("diverged here") == min(len(failed), 6)
+
+
+def test_an_access_through_a_raw_fd_is_marked_beside_the_raw_mapping() -> None:
+    trace = read_trace(CORPUS_DIR / "fdpass-keeps-after-unmap.itf.json")
+    svg = trace_svg(trace, "fdpass", "fdpass")
+    accesses = [s for s in trace.steps if s.action.name == "access" and s.observation.ok]
+    assert len(accesses) == 3
+    assert svg.count('class="access-marker"') == len(accesses)
+    assert "raw guest-ram +4 KiB..8 KiB rw-" in svg
+    assert "through its own mapping of a raw fd" in svg

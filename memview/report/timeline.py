@@ -44,6 +44,7 @@ REACHED_WRAP = 110  # characters of the 9 px font per line of what a client reac
 LEGEND = ("each row: the state after the step. view: A's ranges (object +offset permissions), grey where no range, "
           "hatched where revoked; under it each process's mappings of the view (protection), a coloured strip where "
           "it caches a translation to that object; a triangle where the step's access landed")
+RAW_NAMES = 220  # right of the last lane: the names of raw fd mappings (design fdpass)
 WARN_COLOUR = "#e08a00"  # a signal the design asks for: not a violation, but not ok either
 
 
@@ -129,7 +130,9 @@ def _draw_process(svg: Svg, proc: Proc, trace: Trace, scale: _Scale, y: float, n
             continue
         if vma.attrs & VMA_RAW:  # a mapping of a backing fd, not of the view: named, not placed on the axis
             slot = vma.attrs >> OBJ_SHIFT
-            raw.append(f"raw {names.get(slot, f'object#{slot}')} {_prot_text(vma.attrs)}")
+            lo, hi = ((vma.lo + vma.delta) % (1 << 64)) * page, ((vma.hi + vma.delta) % (1 << 64)) * page
+            raw.append(f"raw {names.get(slot, f'object#{slot}')} +{size_text(lo)}..{size_text(hi)} "
+                       f"{_prot_text(vma.attrs)}")
             continue
         lo, hi = ((vma.lo + vma.delta) % (1 << 64)) * page, ((vma.hi + vma.delta) % (1 << 64)) * page
         x, w = scale.span(lo, hi)
@@ -143,19 +146,22 @@ def _draw_process(svg: Svg, proc: Proc, trace: Trace, scale: _Scale, y: float, n
             svg.rect(x, y + CLIENT_HEIGHT - 3, w, 3, _colour(slot),
                      title=f"cached translation to {names.get(slot, f'object#{slot}')}", css_class="cached")
     if raw:
-        svg.text(scale.x + scale.width + 4, y + 8, "; ".join(raw), size=8)
+        svg.text(scale.x + scale.width + 14, y + 8, "; ".join(raw), size=8)
+
+
+RAW = -1  # an access through a mapping of a raw backing fd: marked beside the raw mappings' names
 
 
 def _access_place(report: StepReport, trace: Trace) -> int | None:
-    """The view byte the step's access went to, if it is an access through a mapping of the view."""
+    """The view byte the step's access went to (RAW through a raw fd's mapping; None for none)."""
     act, before = report.step.action, report.before
     if act.name != "access" or before is None:
         return None
     ctx = Ctx(CONCRETE, trace.design, trace.config)
     place = place_of(ctx, before, before.procs[act.proc], act.arg("addr"))
-    if not place.mapped or place.raw:
+    if not place.mapped:
         return None
-    return int(place.view_byte)
+    return RAW if place.raw else int(place.view_byte)
 
 
 def _outcome_colour(report: StepReport, observation: Observation) -> str:
@@ -211,7 +217,7 @@ def timeline_svg(lanes: Sequence[Lane], ident: str, title: str, marked: int | No
     count = min(len(r.reports) for r in rows)
     if marked is None and len(lanes) > 1:
         marked, mark_label = first_difference(lanes), "first difference"
-    svg = Svg(STEP_COLUMN + len(lanes) * (LANE_WIDTH + LANE_GAP) + 140, ident, "memview-picture timeline")
+    svg = Svg(STEP_COLUMN + len(lanes) * (LANE_WIDTH + LANE_GAP) + RAW_NAMES, ident, "memview-picture timeline")
     svg.text(8, 16, title, size=13, bold=True)
     for number, line in enumerate(textwrap.wrap(LEGEND, int((svg.width - 16) / CHAR_WIDTH * 10 / 9))):
         svg.text(8, 32 + 11 * number, line, size=9, colour="#555555", css_class="legend")
@@ -268,7 +274,8 @@ def _draw_lane_step(svg: Svg, lane_rows: _LaneRows, index: int, x: float, y: flo
         svg.text(x, process_y + 8, who(proc_index, trace.config), size=9)
         _draw_process(svg, after.procs[proc_index], trace, scale, process_y, names)
         if target is not None and proc_index == report.step.action.proc:
-            svg.marker(scale.at(target), process_y + CLIENT_HEIGHT, colour,
+            at = scale.x + scale.width + 8 if target == RAW else scale.at(target)
+            svg.marker(at, process_y + CLIENT_HEIGHT, colour,
                        report.reached or f"{report.who} access: {observation}")
         process_y += CLIENT_PITCH
     if report.reached:
