@@ -99,6 +99,25 @@ def check_recorded(trace: Trace, name: str) -> None:
                              "was made for another design (pass --design to judge it against one)")
 
 
+def held_to(name: str, trace: Trace, design: Design | None) -> Trace:
+    """The trace as a backend is judged on it: held to the design given, or else to its own, which
+    must still give what it recorded (`check_recorded`). Shared by `conform`/`replay` and the pytest
+    plugin, so both judge the same traces the same way."""
+    if design is None:
+        check_recorded(trace, name)
+    return judged_as(trace, design)
+
+
+MAX_STEP_SECONDS = 3600.0
+
+
+def step_limit(seconds: float, place: str = "--timeout") -> StepLimit:
+    """The per-step limit a user asked for, refused as bad input when it is not a sensible duration."""
+    if not 0 < seconds <= MAX_STEP_SECONDS:
+        raise InputError(place, f"must be between 0 and {MAX_STEP_SECONDS:.0f} seconds, got {seconds}")
+    return StepLimit(seconds)
+
+
 def judged_as(trace: Trace, design: Design | None) -> Trace:
     """The trace held to another design: same operations, that design's observations."""
     if design is None or design == trace.design:
