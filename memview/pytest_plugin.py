@@ -109,7 +109,8 @@ def make_plan(config: pytest.Config, backend: str) -> Plan:
     with reported_as(DESIGN):
         design = load_design(_design_spec(design_spec, config.rootpath)) if design_spec else None
     with reported_as(TRACES):
-        traces = select_traces([str(spec) for spec in config.getini(TRACES)], config.rootpath, design, TRACES)
+        traces = select_traces([str(spec) for spec in config.getini(TRACES)], config.rootpath, design, TRACES,
+                               DESIGN)
     return Plan(backend, backend_option, bool(config.getini(LENIENT)), limit, traces)
 
 

@@ -71,7 +71,8 @@ def _files(pattern: str, root: Path, place: str) -> list[tuple[str, Path | None,
     return selected
 
 
-def select_traces(specs: Sequence[str], root: Path, design: Design | None, place: str) -> list[SelectedTrace]:
+def select_traces(specs: Sequence[str], root: Path, design: Design | None, place: str,
+                  design_option: str = "--design") -> list[SelectedTrace]:
     """Every trace the specs name, in the order given, each once; bad input (an unknown coverage, a
     glob matching nothing, a malformed trace, one made for other semantics) is an InputError."""
     if not specs:
@@ -90,5 +91,5 @@ def select_traces(specs: Sequence[str], root: Path, design: Design | None, place
                     raise InputError(place, f"two traces would both be named {name!r} ({chosen[name].source} and "
                                             f"{source}): rename one")
                 continue  # the same trace selected twice (overlapping globs): judged once
-            chosen[name] = SelectedTrace(name, source, held_to(str(source or name), trace, design))
+            chosen[name] = SelectedTrace(name, source, held_to(str(source or name), trace, design, design_option))
     return list(chosen.values())
