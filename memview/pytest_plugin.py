@@ -20,17 +20,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+# pytest exports no public type for a failure representation with a crash line; these two give the
+# short summary ("FAILED memview::NAME - headline") the verdict's headline instead of nothing.
 from _pytest._code.code import ReprFileLocation, TerminalRepr
-from _pytest._io import TerminalWriter
 
 if TYPE_CHECKING:
+    from _pytest._io import TerminalWriter
+
     from memview.backends.base import StepLimit
     from memview.traces.conform import Verdict
     from memview.traces.selection import SelectedTrace
 
 BACKEND, DESIGN, TRACES, TIMEOUT, LENIENT = (
     "memview_backend", "memview_design", "memview_traces", "memview_timeout", "memview_lenient")
-BACKEND_FLAG = "--memview-backend"
+BACKEND_FLAG, BACKEND_FLAG_DEST = "--memview-backend", "memview_backend_flag"
 COLLECTION = "memview"  # the collector every trace item hangs from: node ids are memview::NAME
 
 
@@ -58,7 +62,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(LENIENT, "memview: accept either SIGSEGV si_code (as `memview conform --lenient`)",
                   type="bool", default=False)
     parser.getgroup("memview", "memview conformance").addoption(
-        BACKEND_FLAG, dest=BACKEND, metavar="SPEC", default=None,
+        BACKEND_FLAG, dest=BACKEND_FLAG_DEST, metavar="SPEC", default=None,
         help=f"the backend to judge (overrides the {BACKEND} ini option)")
 
 
@@ -95,7 +99,7 @@ def make_plan(config: pytest.Config, backend: str) -> Plan:
     from memview.traces.conform import step_limit
     from memview.traces.selection import select_traces
 
-    backend_option = BACKEND_FLAG if config.getoption(BACKEND) else BACKEND
+    backend_option = BACKEND_FLAG if config.getoption(BACKEND_FLAG_DEST) else BACKEND
     with reported_as(backend_option):
         open_backend(backend, backend_option)  # an unknown name or a missing command, before any trace
     timeout_text = str(config.getini(TIMEOUT))
@@ -118,7 +122,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # Here rather than at configure time: `pytest --help` configures too, and must not fail on a bad
     # option; a UsageError raised here still ends the run with exit status 4 (each xdist worker too).
     config = session.config
-    backend = config.getoption(BACKEND) or str(config.getini(BACKEND))
+    backend = config.getoption(BACKEND_FLAG_DEST) or str(config.getini(BACKEND))
     if backend:
         config.stash[PLAN] = make_plan(config, backend)
 
