@@ -151,6 +151,21 @@ def test_a_faulty_exec_peer_fails_with_the_verdict(tmp_path: Path, serve_args: t
         assert "step   who   operation" in section  # the explain view's timeline
 
 
+@pytest.mark.parametrize("lenient", ["false", "true"])
+def test_lenient_accepts_the_other_sigsegv_si_code_only_when_set(tmp_path: Path, lenient: str) -> None:
+    # A peer answering SEGV_MAPERR where the seed says SEGV_ACCERR: a mechanism the design leaves open.
+    denied = "seed-denied-not-sigsegv-maperr"
+    root = project(tmp_path, copies=(denied,), backend=exec_backend("--deviate", "denied=sigsegv-maperr"),
+                   traces="traces/*.itf.json", lenient=lenient)
+    result = run_pytest(root, "-v")
+    if lenient == "true":
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert outcomes(result) == {f"memview::traces/{denied}": "PASSED"}
+    else:
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "requires SIGSEGV/SEGV_ACCERR, the backend showed SIGSEGV/SEGV_MAPERR" in result.stdout
+
+
 def test_keyword_selection_applies_to_trace_items(tmp_path: Path) -> None:
     root = project(tmp_path, backend="model", traces="traces/*.itf.json")
     result = run_pytest(root, "-v", "-k", "min-read")
