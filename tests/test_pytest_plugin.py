@@ -20,6 +20,7 @@ import pytest
 
 from memview.backends.exec import serve_command
 from memview.backends.model import ModelBackend
+from memview.errors import InputError
 from memview.model.constants import Errno
 from memview.model.design import BUILTIN, SEED, load_design
 from memview.model.observation import Observation
@@ -27,6 +28,7 @@ from memview.traces.conform import conform
 from memview.traces.corpus import CORPUS_DIR, regression_corpus
 from memview.traces.explain import explain
 from memview.traces.itf import read_trace, write_trace
+from memview.traces.selection import select_traces
 from memview.traces.trace import Step, Trace
 
 REPO = Path(__file__).resolve().parent.parent
@@ -221,3 +223,34 @@ def test_bad_configuration_is_a_usage_error_naming_the_option(tmp_path: Path, in
     assert len(errors) == 1 and message in errors[0], result.stderr
     assert errors[0].startswith(f"ERROR: memview_{next(reversed(ini))}: "), errors[0]  # the option at fault
     assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# The selection behind memview_traces, in process
+
+
+def test_overlapping_globs_select_a_trace_once_in_the_order_given(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    selected = select_traces(["traces/seed-*.itf.json", "traces/*.itf.json"], root, None, "memview_traces")
+    assert [s.name for s in selected] == ["traces/seed-scenario", "traces/fdpass-min-read"]
+    assert selected[0].source == root / "traces" / "seed-scenario.itf.json"
+
+
+def test_two_traces_with_one_name_are_refused(tmp_path: Path) -> None:
+    # A file at corpus/STEM.itf.json under the rootdir would share its item name with the shipped trace.
+    root = project(tmp_path, copies=())
+    (root / "corpus").mkdir()
+    shutil.copy(CORPUS_DIR / f"{SHORT}.itf.json", root / "corpus" / f"{SHORT}.itf.json")
+    with pytest.raises(InputError, match=f"two traces would both be named 'corpus/{SHORT}'"):
+        select_traces(["corpus", "corpus/*.itf.json"], root, None, "memview_traces")
+
+
+@pytest.mark.parametrize(("specs", "problem"), [
+    ([], "no traces selected"),
+    (["generate:"], "name a coverage after generate:"),
+    (["generate:edges,"], "name a coverage after generate:"),
+])
+def test_an_empty_selection_is_refused(tmp_path: Path, specs: list[str], problem: str) -> None:
+    with pytest.raises(InputError, match=problem) as raised:
+        select_traces(specs, tmp_path, None, "memview_traces")
+    assert raised.value.place == "memview_traces"
