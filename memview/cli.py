@@ -350,29 +350,24 @@ def diff(design_a: str, design_b: str, depth: int, property_ids: tuple[str, ...]
 def judge_traces(named: list[tuple[str, Any]], backend_spec: str, design_spec: str | None, lenient: bool,
                  timeout: float, junit: Path | None, out_dir: Path | None, as_json: bool, suite: str) -> None:
     """Shared by replay and conform: run, report, minimise divergences, write JUnit."""
-    from memview.backends.base import StepLimit
     from memview.backends.registry import open_backend
     from memview.checker.check import file_stem, prepare_out_dir
-    from memview.traces.conform import check_recorded, conform, judged_as
+    from memview.traces.conform import conform, held_to, step_limit
     from memview.traces.itf import write_trace
     from memview.traces.junit import write_junit
     from memview.traces.minimise import minimise
     from memview.traces.oracles import same_failure
 
-    if not 0 < timeout <= 3600:
-        raise InputError("--timeout", f"must be between 0 and 3600 seconds, got {timeout}")
+    limit = step_limit(timeout)
     design = load_design(design_spec) if design_spec else None
     if out_dir is not None:
         prepare_out_dir(out_dir)
     if junit is not None and not junit.parent.is_dir():
         raise InputError("--junit", f"{junit}: no such directory {junit.parent}")  # before any trace runs
-    limit = StepLimit(timeout)
     verdicts = []
     minimised: list[dict[str, Any]] = []
     for name, trace in named:
-        if design is None:
-            check_recorded(trace, name)
-        held = judged_as(trace, design)
+        held = held_to(name, trace, design)
         verdict = conform(name, held, open_backend(backend_spec), lenient, limit)
         verdicts.append(verdict)
         if not as_json:
@@ -584,33 +579,15 @@ def generate(design_spec: str, kinds: tuple[str, ...], depth: int | None, abstra
              as_json: bool) -> None:
     """Generate regression traces that together cover the abstract graph's edges, the design's
     decisions or the properties' interesting steps; each carries the design's observations."""
-    from memview.checker.abstraction import get_abstraction
     from memview.checker.check import prepare_out_dir
-    from memview.checker.coverage import COVERAGES, cover_decisions, cover_edges, cover_properties
-    from memview.checker.graphs import MAX_DEPTH, Limits, bounded_exploration
+    from memview.checker.coverage import check_request, generate_traces
     from memview.traces.itf import write_trace
 
-    for kind in kinds:
-        if kind not in COVERAGES:
-            raise InputError("--coverage", f"unknown coverage {kind!r} (choose from {', '.join(COVERAGES)})")
-    get_abstraction(abstraction)
-    if depth is not None and not 1 <= depth <= MAX_DEPTH:
-        raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
+    check_request(kinds, depth, abstraction)
     design = load_design(design_spec)
     if out_dir is not None:
         prepare_out_dir(out_dir)
-    results = []
-    for kind in dict.fromkeys(kinds):
-        at = depth or (2 if kind == "edges" else 3)
-        scope = default_scope(design, at)
-        scope.start(design)
-        if kind == "edges":
-            exploration = bounded_exploration(design, scope, abstraction, Limits(max_nodes=1 << 30))
-            results.append(cover_edges(design, scope, exploration, abstraction))
-        elif kind == "decisions":
-            results.append(cover_decisions(design, at))
-        else:
-            results.append(cover_properties(design, scope))
+    results = generate_traces(design, kinds, depth, abstraction)
     written = []
     if out_dir is not None:
         for result in results:
