@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup graphviz kernel-deps kernel-module kernel-conform run test lint typecheck unit clean
+.PHONY: setup graphviz browser report-picture kernel-deps kernel-module kernel-conform run test lint typecheck unit clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,28 @@ graphviz:
 		echo "make: graphviz is missing (memview graph --format png|svg needs dot): run 'sudo apt-get install graphviz' or 'sudo make graphviz'"; \
 		exit 1; \
 	fi
+
+# Headless Chromium and ChromeDriver, Debian's (the report's browser test, `make report-picture`):
+# installed with apt-get when missing and we are root; otherwise say what to do.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make: installing Debian's chromium and chromium-driver (the report's browser test)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver >/dev/null; \
+	else \
+		echo "make: headless Chromium is missing: run 'sudo apt-get install chromium chromium-driver' or 'sudo make browser'"; \
+		exit 1; \
+	fi
+
+# The README's picture (docs/report.md): the report of a design that forgets to revoke, and its
+# counterexample's timeline as a PNG.
+REPORT_PICTURE_DIR := .memview/report-no-revoke
+report-picture: setup browser
+	$(BIN)/memview report --design designs/no-revoke.toml --run check --engine explore --depth 3 \
+		--out $(REPORT_PICTURE_DIR) || [ $$? -eq 1 ]
+	$(BIN)/python -m memview.report.snapshot $(REPORT_PICTURE_DIR)/pictures/cx-and-explore.svg \
+		docs/pictures/report-no-revoke.png
 
 # The kvm backend (docs/kernel.md): QEMU, Debian's 6.1 kernel and its headers (for the module and
 # the guest), and a static busybox (the guest's initramfs). INITRD=No stops the kernel package's

@@ -1,5 +1,5 @@
 """The `memview` command line: designs, properties, check, prove, diff, replay, conform, fuzz, graph, explain,
-generate, corpus check, mutants.
+generate, corpus check, mutants, report.
 
 Exit codes: 0 all hold, 1 a violation, 2 bad input (one line on stderr, no traceback), 3 an
 internal error of memview (one line naming where, never a traceback).
@@ -278,8 +278,10 @@ def prove(design_spec: str, property_ids: tuple[str, ...], as_json: bool) -> Non
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Directory for the distinguishing trace, once per design.")
+@click.option("--picture", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE.svg",
+              help="Draw the distinguishing trace under both designs side by side (SVG), the first difference marked.")
 def diff(design_a: str, design_b: str, depth: int, property_ids: tuple[str, ...], no_properties: bool,
-         as_json: bool, out_dir: Path | None) -> None:
+         as_json: bool, out_dir: Path | None, picture: Path | None) -> None:
     """Find a shortest operation sequence on which two designs' observations differ.
 
     Exit status 0: no observable difference up to the depth; 1: the designs differ.
@@ -292,6 +294,8 @@ def diff(design_a: str, design_b: str, depth: int, property_ids: tuple[str, ...]
         raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
     first, second = load_design(design_a), load_design(design_b)
     props = [] if no_properties else select_properties(list(property_ids))
+    if picture is not None and (picture.suffix.lower() != ".svg" or not picture.parent.is_dir()):
+        raise InputError("--picture", f"{picture}: expected a .svg file in an existing directory")
     if out_dir is not None:
         prepare_out_dir(out_dir)
     progress = SearchProgress(depth, quiet=as_json)
@@ -305,8 +309,17 @@ def diff(design_a: str, design_b: str, depth: int, property_ids: tuple[str, ...]
             path = out_dir / f"{file_stem(first.name)}-vs-{file_stem(second.name)}.{file_stem(design.name)}.itf.json"
             write_trace(trace, path)
             written.append(str(path))
+    drawn = None
+    if picture is not None and result.differ:
+        from memview.report.timeline import Lane, timeline_svg
+
+        lanes = [Lane(design.name, trace) for design, trace in zip((first, second), result.traces(), strict=True)]
+        steps = len(result.steps or [])
+        title = f"{first.name} vs {second.name}: the same operations, first difference at step {steps - 1}"
+        picture.write_text(timeline_svg(lanes, "diff", title) + "\n", encoding="utf-8")
+        drawn = str(picture)
     if as_json:
-        emit_json(schemas.DIFF, {**result.to_json(), "traces": written})
+        emit_json(schemas.DIFF, {**result.to_json(), "traces": written, "picture": drawn})
         sys.exit(EXIT_VIOLATION if result.differ else EXIT_OK)
     console = out_console()
     if result.steps is None:
@@ -330,6 +343,10 @@ def diff(design_a: str, design_b: str, depth: int, property_ids: tuple[str, ...]
         console.print(table)
     for trace_path in written:
         console.print(f"wrote {trace_path}")
+    if drawn is not None:
+        console.print(f"drew {drawn}")
+    elif picture is not None:
+        console.print(f"no picture: no difference to draw up to depth {depth}")
     console.print(f"searched: {result.scope.describe()}; {result.pairs} state pairs")
     sys.exit(EXIT_VIOLATION if result.differ else EXIT_OK)
 
@@ -339,29 +356,24 @@ def judge_traces(named: list[tuple[str, Any]], backend_spec: str, design_spec: s
                  schema: str) -> None:
     """Shared by replay and conform: run, report, minimise divergences, write JUnit; `schema` names
     the command's --json output."""
-    from memview.backends.base import StepLimit
     from memview.backends.registry import open_backend
     from memview.checker.check import file_stem, prepare_out_dir
-    from memview.traces.conform import check_recorded, conform, judged_as
+    from memview.traces.conform import conform, held_to, step_limit
     from memview.traces.itf import write_trace
     from memview.traces.junit import write_junit
     from memview.traces.minimise import minimise
     from memview.traces.oracles import same_failure
 
-    if not 0 < timeout <= 3600:
-        raise InputError("--timeout", f"must be between 0 and 3600 seconds, got {timeout}")
+    limit = step_limit(timeout)
     design = load_design(design_spec) if design_spec else None
     if out_dir is not None:
         prepare_out_dir(out_dir)
     if junit is not None and not junit.parent.is_dir():
         raise InputError("--junit", f"{junit}: no such directory {junit.parent}")  # before any trace runs
-    limit = StepLimit(timeout)
     verdicts = []
     minimised: list[dict[str, Any]] = []
     for name, trace in named:
-        if design is None:
-            check_recorded(trace, name)
-        held = judged_as(trace, design)
+        held = held_to(name, trace, design)
         verdict = conform(name, held, open_backend(backend_spec), lenient, limit)
         verdicts.append(verdict)
         if not as_json:
@@ -575,33 +587,15 @@ def generate(design_spec: str, kinds: tuple[str, ...], depth: int | None, abstra
              as_json: bool) -> None:
     """Generate regression traces that together cover the abstract graph's edges, the design's
     decisions or the properties' interesting steps; each carries the design's observations."""
-    from memview.checker.abstraction import get_abstraction
     from memview.checker.check import prepare_out_dir
-    from memview.checker.coverage import COVERAGES, cover_decisions, cover_edges, cover_properties
-    from memview.checker.graphs import MAX_DEPTH, Limits, bounded_exploration
+    from memview.checker.coverage import check_request, generate_traces
     from memview.traces.itf import write_trace
 
-    for kind in kinds:
-        if kind not in COVERAGES:
-            raise InputError("--coverage", f"unknown coverage {kind!r} (choose from {', '.join(COVERAGES)})")
-    get_abstraction(abstraction)
-    if depth is not None and not 1 <= depth <= MAX_DEPTH:
-        raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
+    check_request(kinds, depth, abstraction)
     design = load_design(design_spec)
     if out_dir is not None:
         prepare_out_dir(out_dir)
-    results = []
-    for kind in dict.fromkeys(kinds):
-        at = depth or (2 if kind == "edges" else 3)
-        scope = default_scope(design, at)
-        scope.start(design)
-        if kind == "edges":
-            exploration = bounded_exploration(design, scope, abstraction, Limits(max_nodes=1 << 30))
-            results.append(cover_edges(design, scope, exploration, abstraction))
-        elif kind == "decisions":
-            results.append(cover_decisions(design, at))
-        else:
-            results.append(cover_properties(design, scope))
+    results = generate_traces(design, kinds, depth, abstraction)
     written = []
     if out_dir is not None:
         for result in results:
@@ -806,6 +800,50 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
         click.echo(f"wrote {len(written)} counterexamples to {out_dir}")
     click.echo(f"{matrix.seconds:.0f} s in all")
     sys.exit(EXIT_VIOLATION if failed else EXIT_OK)
+
+
+@cli.command()
+@click.option("--design", "design_spec", default=None,
+              help="Built-in name or TOML file [default: the design of a --from check/prove result, else seed].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for index.html, the results it shows and its pictures.")
+@click.option("--run", "run_kinds", multiple=True, metavar="KIND[,KIND...]",
+              default=("check,conform,mutants,graph",), show_default=True,
+              help="Commands to run: check, prove, conform, mutants, graph, or none (a kind given by --from is "
+              "read, not run).")
+@click.option("--from", "from_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="A saved --json result of check, prove, conform, mutants or graph (repeatable).")
+@click.option("--engine", "engines", default="bmc,explore", show_default=True, help="check's --engine.")
+@click.option("--depth", type=int, default=None, help="check's --depth.")
+@click.option("--jobs", type=int, default=None, help="check's and mutants' --jobs.")
+@click.option("--backend", "backend_spec", default="model", show_default=True,
+              help="conform's --backend: the implementation whose conformance on the corpus the page shows.")
+@click.option("--mutant-engines", default="corpus", show_default=True, help="mutants' --engines.")
+@click.option("--budget", type=float, default=30.0, show_default=True, help="mutants' --budget.")
+@click.option("--graph-depth", type=int, default=2, show_default=True, help="graph's --depth.")
+@click.option("--abstract", "abstraction", default="layout", show_default=True, help="graph's --abstract.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def report(design_spec: str | None, out_dir: Path, run_kinds: tuple[str, ...], from_files: tuple[Path, ...],
+           engines: str, depth: int | None, jobs: int | None, backend_spec: str, mutant_engines: str, budget: float,
+           graph_depth: int, abstraction: str, as_json: bool) -> None:
+    """Write an HTML report: verdicts, counterexamples drawn step by step, conformance, the state graph,
+    the mutation kill matrix and the design's decisions (docs/report.md).
+
+    Exit status 0: everything shown holds, conforms and is killed; 1: something does not.
+    """
+    from memview.report.build import Settings, build_report, parse_kinds
+
+    settings = Settings(engines, depth, check_jobs(jobs) if jobs is not None else None, backend_spec,
+                        mutant_engines, budget, graph_depth, abstraction)
+    outcome = build_report(design_spec, parse_kinds(run_kinds), from_files, out_dir, settings,
+                           lambda line: None if as_json else click.echo(line, err=True))
+    if as_json:
+        emit_json(schemas.REPORT, outcome.to_json())
+    else:
+        click.echo(f"wrote {outcome.page} ({len(outcome.pictures)} timeline pictures in {out_dir / 'pictures'})")
+        for line in outcome.failing:
+            click.echo(line)
+    sys.exit(EXIT_VIOLATION if outcome.failing else EXIT_OK)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -118,6 +118,7 @@ RUNS: list[tuple[str, tuple[str, ...], int]] = [
     (schemas.CHECK, ("check", "--engine", "explore", "--depth", "1", "--property", "REVOKE", "--jobs", "1"), 0),
     (schemas.DIFF, ("diff", "seed", "fuse-like", "--depth", "2", "--property", "AND", "--out", "{tmp}/out"), 1),
     (schemas.DIFF, ("diff", "seed", "seed", "--depth", "1", "--no-properties"), 0),
+    (schemas.DIFF, ("diff", "seed", "fuse-like", "--depth", "2", "--no-properties", "--picture", "{tmp}/d.svg"), 1),
     (schemas.EXPLAIN, EXPLAIN_ISOL, 0),
     (schemas.EXPLAIN, ("explain", "{corpus}/seed-scenario.itf.json"), 0),
     (schemas.REPLAY, ("replay", "--backend", "model", "{corpus}/seed-scenario.itf.json"), 0),
@@ -134,6 +135,7 @@ RUNS: list[tuple[str, tuple[str, ...], int]] = [
     (schemas.MUTANTS_LIST, ("mutants", "--list"), 0),
     (schemas.MUTANTS, ("mutants", "--mutant", "perms-ored", "--engines", "explore,corpus", "--no-implementation",
                        "--jobs", "1", "--budget", "20", "--out", "{tmp}/out"), 0),
+    (schemas.REPORT, ("report", "--run", "none", "--out", "{tmp}/report"), 0),
 ]
 SLOW_RUNS: list[tuple[str, tuple[str, ...], int]] = [
     (schemas.PROVE, ("prove", "--property", "REVOKE"), 0),  # induction: minutes on a shared machine
@@ -203,6 +205,17 @@ def test_the_runs_reach_the_optional_parts(tmp_path: Path,
     assert fuzzed["divergence"] and fuzzed["minimal"]
     _, explained = output_of(EXPLAIN_ISOL, outputs, tmp_path)
     assert "isol_pair" in explained
+
+
+def test_a_report_of_a_saved_check_follows_its_schema(tmp_path: Path, registry: Registry[Any],
+                                                      outputs: Outputs) -> None:
+    """memview report reading a check result with a counterexample: its pictures and what fails."""
+    _, checked = output_of(CHECK_VIOLATED, outputs, tmp_path)
+    (tmp_path / "check.json").write_text(json.dumps(checked))
+    args = ("report", "--run", "none", "--from", "{tmp}/check.json", "--out", "{tmp}/report")
+    status, reported = run_json(args, tmp_path)
+    check_output(schemas.REPORT, args, 1, (status, reported), registry)
+    assert reported["pictures"] and reported["failing"] == ["check: a property is violated"]
 
 
 def test_schemas_refuse_what_an_output_must_not_be(tmp_path: Path, registry: Registry[Any],

@@ -30,6 +30,7 @@ from memview.checker.abstraction import AbstractGraph, Transition, abstract_grap
 from memview.checker.alphabet import Scope, default_scope
 from memview.checker.diff import lockstep
 from memview.checker.explore import Exploration, counterexample, explore
+from memview.errors import InputError
 from memview.model.design import DECISIONS, Design
 from memview.properties.catalogue import CATALOGUE
 from memview.traces.conform import judged_as
@@ -189,3 +190,38 @@ def cover_properties(design: Design, scope: Scope) -> Coverage:
     missing = [f"{p.id}: no broken variant violates it within depth {scope.depth}" for p in CATALOGUE
                if p.id not in best]
     return Coverage("properties", design, traces, len(CATALOGUE), len(traces), missing)
+
+
+def check_request(kinds: tuple[str, ...], depth: int | None, abstraction: str) -> None:
+    """Refuse an unknown coverage, abstraction or depth as bad input before any search runs."""
+    from memview.checker.abstraction import get_abstraction
+    from memview.checker.graphs import MAX_DEPTH
+
+    for kind in kinds:
+        if kind not in COVERAGES:
+            raise InputError("--coverage", f"unknown coverage {kind!r} (choose from {', '.join(COVERAGES)})")
+    get_abstraction(abstraction)
+    if depth is not None and not 1 <= depth <= MAX_DEPTH:
+        raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
+
+
+def generate_traces(design: Design, kinds: tuple[str, ...], depth: int | None = None,
+             abstraction: str = "layout") -> list[Coverage]:
+    """What `memview generate` writes (and the pytest plugin's `generate:KIND` traces): each kind's
+    coverage once, in the order given; depth defaults to 2 for edges and 3 for the others."""
+    from memview.checker.graphs import Limits, bounded_exploration
+
+    check_request(kinds, depth, abstraction)
+    results = []
+    for kind in dict.fromkeys(kinds):
+        at = depth or (2 if kind == "edges" else 3)
+        scope = default_scope(design, at)
+        scope.start(design)
+        if kind == "edges":
+            exploration = bounded_exploration(design, scope, abstraction, Limits(max_nodes=1 << 30))
+            results.append(cover_edges(design, scope, exploration, abstraction))
+        elif kind == "decisions":
+            results.append(cover_decisions(design, at))
+        else:
+            results.append(cover_properties(design, scope))
+    return results

@@ -41,6 +41,7 @@ GENERATE = "memview-generate/1"
 MUTANTS = "memview-mutants/1"
 # `mutants --list` prints the catalogue instead of a kill matrix: another document, another name.
 MUTANTS_LIST = "memview-mutants-list/1"
+REPORT = "memview-report/1"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ OUTPUTS: tuple[Output, ...] = (
     Output("generate", GENERATE),
     Output("mutants", MUTANTS),
     Output("mutants", MUTANTS_LIST),
+    Output("report", REPORT),
 )
 OUTPUTS_BY_NAME = {output.name: output for output in OUTPUTS}
 

@@ -35,6 +35,7 @@ from memview.schemas import (
     PROPERTIES,
     PROVE,
     REPLAY,
+    REPORT,
     TRACE_SCHEMA_URI,
 )
 
@@ -225,9 +226,10 @@ def diff() -> dict[str, Any]:
             "first_difference": COUNT,
             "steps": {**array(step), "minItems": 1},
             "traces": PATHS,
+            "picture": {"description": "--picture: the SVG drawn of the distinguishing trace", **nullable(STRING)},
         },
         ["design_a", "design_b", "differ", "searched", "state_pairs", "transitions", "seconds", "properties",
-         "properties_that_differ", "traces"],
+         "properties_that_differ", "traces", "picture"],
         {"design": design_record()},
         dependentRequired={"first_difference": ["steps"], "steps": ["first_difference"]},
         # The steps are there exactly when the designs differ.
@@ -435,6 +437,21 @@ def mutants_list() -> dict[str, Any]:
                     "The mutants of mutation analysis (docs/mutants.md).", {"mutants": array(entry)}, ["mutants"])
 
 
+def report() -> dict[str, Any]:
+    from memview.report.results import KINDS
+
+    return document(
+        REPORT, "memview report --json",
+        "What memview report wrote (docs/report.md): the page, where each result shown came from, the timeline "
+        "pictures, and what the page shows failing.",
+        {"design": design_record(), "page": STRING,
+         "results": {"description": "each kind of result shown: the file it was read from or the command run",
+                     **keyed_by(KINDS, STRING)},
+         "pictures": PATHS, "failing": {"description": "what the page shows going wrong, per kind", **array(STRING)}},
+        ["design", "page", "results", "pictures", "failing"],
+    )
+
+
 BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     DESIGNS: designs,
     PROPERTIES: properties,
@@ -450,6 +467,7 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     GENERATE: generate,
     MUTANTS: mutants,
     MUTANTS_LIST: mutants_list,
+    REPORT: report,
 }
 
 

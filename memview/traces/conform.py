@@ -87,7 +87,7 @@ class Verdict:
         return out
 
 
-def check_recorded(trace: Trace, name: str) -> None:
+def check_recorded(trace: Trace, name: str, design_option: str = "--design") -> None:
     """A trace whose recorded observations its own design no longer gives was made for other
     semantics: judging a backend by it would mislead, so it is refused as bad input."""
     machine = Machine(trace.design, trace.config)
@@ -96,7 +96,26 @@ def check_recorded(trace: Trace, name: str) -> None:
         if now != step.observation:
             raise InputError(f"{name}: step {index}",
                              f"recorded {step.observation} but design {trace.design.name} gives {now}: the trace "
-                             "was made for another design (pass --design to judge it against one)")
+                             f"was made for another design (judge it against one with {design_option})")
+
+
+def held_to(name: str, trace: Trace, design: Design | None, design_option: str = "--design") -> Trace:
+    """The trace as a backend is judged on it: held to the design given, or else to its own, which
+    must still give what it recorded (`check_recorded`). Shared by `conform`/`replay` and the pytest
+    plugin, so both judge the same traces the same way."""
+    if design is None:
+        check_recorded(trace, name, design_option)
+    return judged_as(trace, design)
+
+
+MAX_STEP_SECONDS = 3600.0
+
+
+def step_limit(seconds: float, place: str = "--timeout") -> StepLimit:
+    """The per-step limit a user asked for, refused as bad input when it is not a sensible duration."""
+    if not 0 < seconds <= MAX_STEP_SECONDS:
+        raise InputError(place, f"must be between 0 and {MAX_STEP_SECONDS:.0f} seconds, got {seconds}")
+    return StepLimit(seconds)
 
 
 def judged_as(trace: Trace, design: Design | None) -> Trace:

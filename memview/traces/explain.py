@@ -66,6 +66,10 @@ class StepReport:
     layout: Layout | None  # set when this step changed the layout
     violated: tuple[str, ...] = ()  # properties this step violates, replayed on the model
     reached: str | None = None  # for a client access that violates one: what it reached
+    # The model's states around the step and the objects' names after it, for pictures (memview.report).
+    before: State | None = None
+    after: State | None = None
+    names: tuple[tuple[int, str], ...] = ()
 
     @property
     def differs(self) -> bool:
@@ -83,7 +87,7 @@ def who(proc: int, config: Config) -> str:
     return f"B{proc}" if proc <= config.clients else f"P{proc}"
 
 
-def _size_text(value: int) -> str:
+def size_text(value: int) -> str:
     for unit, scale in UNITS[:-1]:
         if value and value % scale == 0:
             return f"{value // scale} {unit}"
@@ -99,7 +103,7 @@ def operation_text(step: Step) -> str:
         elif isinstance(value, list):
             shown = "+".join(value) or "none"
         elif kind == "int" and name in SIZE_ARGS:
-            shown = _size_text(value)
+            shown = size_text(value)
         elif kind == "int" and value >= 4096:
             shown = hex(value)  # addresses and other big numbers read best in hex
         else:
@@ -122,7 +126,7 @@ def _object_name(state: State, slot: int, names: dict[int, str]) -> str:
     return f"{kind}#{slot}"
 
 
-def _layout(state: State, config: Config, names: dict[int, str]) -> Layout:
+def layout_of(state: State, config: Config, names: dict[int, str]) -> Layout:
     page = config.page_size
     ctx = Ctx(CONCRETE, SEED, config)  # backing_span reads only the range and the page size
     rows = []
@@ -152,7 +156,7 @@ def _state_before(trace: Trace, index: int) -> tuple[State, dict[int, str]]:
 def layout_before(trace: Trace, index: int) -> list[str]:
     """The view layout table as it stands just before step `index` of the trace."""
     state, names = _state_before(trace, index)
-    return layout_table(_layout(state, trace.config, names))
+    return layout_table(layout_of(state, trace.config, names))
 
 
 def _name_created(before: State, after: State, step: Step, names: dict[int, str]) -> None:
@@ -176,9 +180,10 @@ def report_steps(trace: Trace) -> list[StepReport]:
         what = reached(machine.ctx, before, step.action, obs, names) if violated else None
         _name_created(before, after, step, names)
         changed = _layout_key(before) != _layout_key(after)
-        layout = _layout(after, trace.config, names) if changed else None
+        layout = layout_of(after, trace.config, names) if changed else None
         reports.append(StepReport(index, step, who(step.action.proc, trace.config), operation_text(step),
-                                  Observation.of(obs), layout, violated, what))
+                                  Observation.of(obs), layout, violated, what, before, after,
+                                  tuple(sorted(names.items()))))
     return reports
 
 
@@ -257,8 +262,8 @@ def explain(trace: Trace) -> str:
 
 
 def _span_text(span: HiddenSpan) -> str:
-    end = "end" if span.hi == 1 << 64 else _size_text(span.hi)
-    return f"{_size_text(span.lo) if span.lo else '0'}-{end}"
+    end = "end" if span.hi == 1 << 64 else size_text(span.hi)
+    return f"{size_text(span.lo) if span.lo else '0'}-{end}"
 
 
 def _hidden_text(trace: Trace, pair: IsolPair) -> str:
