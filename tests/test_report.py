@@ -171,6 +171,10 @@ def test_results_of_another_design_or_kind_are_refused(saved: dict[str, Path], t
     designs.write_text(json.dumps({"schema": "memview-designs/1", "designs": []}), encoding="utf-8")
     done = memview("report", "--out", str(tmp_path / "r"), "--run", "none", "--from", str(designs))
     assert done.returncode == 2 and "a report shows only check, prove, conform, mutants, graph" in done.stderr
+    future = tmp_path / "check2.json"
+    future.write_text(json.dumps({"schema": "memview-check/2", "results": []}), encoding="utf-8")
+    done = memview("report", "--out", str(tmp_path / "r"), "--run", "none", "--from", str(future))
+    assert done.returncode == 2 and "a memview-check/2 result: this memview reads memview-check/1" in done.stderr
     done = memview("report", "--out", str(tmp_path / "r"), "--run", "none", "--from", str(saved["check"]),
                    "--from", str(saved["check"]))
     assert done.returncode == 2 and "a second check result" in done.stderr

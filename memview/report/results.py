@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from memview import schemas
 from memview.errors import InputError
 
-KINDS = ("check", "prove", "conform", "mutants", "graph")
 # A result file says what it is by its schema name (docs/json.md); older files by their shape.
-SCHEMA_PREFIX = "memview-"
+READABLE = {schemas.CHECK: "check", schemas.PROVE: "prove", schemas.CONFORM: "conform", schemas.MUTANTS: "mutants",
+            schemas.GRAPH: "graph"}
+KINDS = tuple(READABLE.values())
 
 
 @dataclass
@@ -37,11 +39,14 @@ def kind_of(data: Any, place: str) -> str:
     if not isinstance(data, dict):
         raise InputError(place, "not the --json output of a memview command (expected a JSON object)")
     schema = data.get("schema")
-    if isinstance(schema, str) and schema.startswith(SCHEMA_PREFIX):
-        kind = schema[len(SCHEMA_PREFIX):].split("/", 1)[0]
-        if kind in KINDS:
-            return kind
+    if isinstance(schema, str):
+        if schema in READABLE:
+            return READABLE[schema]
+        for name in READABLE:
+            if schema.rsplit("/", 1)[0] == name.rsplit("/", 1)[0]:
+                raise InputError(place, f"a {schema} result: this memview reads {name} (docs/json.md)")
         raise InputError(place, f"a {schema} result: a report shows only {', '.join(KINDS)}")
+    # Saved before outputs named their schema: told apart by their shape.
     if "lemmas" in data and "results" in data:
         return "prove"
     if "results" in data and "design" in data:
