@@ -148,7 +148,7 @@ def check_jobs(jobs: int | None, executor: ExecutorSpec = LOCAL_EXECUTOR) -> int
 
 EXECUTOR_HELP = ("Where jobs run: local (a process pool here) or dask://HOST:PORT (the workers of a dask "
                  "scheduler; docs/distributed.md).")
-DASK_PROGRESS_NOTE = "per-job progress is not shown for jobs on dask workers; a line per finished job is"
+DASK_PROGRESS_NOTE = "progress of jobs on dask workers is not shown; a line per finished job is"
 
 
 MAX_CLIENTS = 4

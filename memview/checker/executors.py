@@ -178,11 +178,26 @@ def _connect(spec: ExecutorSpec) -> Any:
         raise InputError("--executor", f"cannot reach a dask scheduler at {spec.host}:{spec.port}: "
                                         f"{exc.strerror or exc}") from None
     make_client: Callable[..., Any] = Client  # distributed leaves Client.__init__ untyped
-    try:
-        client = make_client(spec.address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False)
-    except (OSError, TimeoutError) as exc:
+    # The client's own timeout does not bound its handshake: a port that accepts and stays silent
+    # (something that is not a dask scheduler) held it for minutes. It starts in a thread of its
+    # own, and past the deadline that thread is abandoned (a daemon: the command still exits).
+    started: list[Any] = []
+    failed: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            started.append(make_client(spec.address, timeout=CONNECT_TIMEOUT_SECONDS, set_as_default=False))
+        except BaseException as exc:
+            failed.append(exc)
+
+    connecting = threading.Thread(target=start, name="memview-dask-connect", daemon=True)
+    connecting.start()
+    connecting.join(CONNECT_TIMEOUT_SECONDS + 1)  # its own timeouts fire first when they work
+    if not started:
+        why = f"{type(failed[0]).__name__}: {_first_line(failed[0])}" if failed else "no handshake"
         raise InputError("--executor", f"no dask scheduler answered at {spec.address} within "
-                                        f"{CONNECT_TIMEOUT_SECONDS:g} s ({type(exc).__name__})") from None
+                                        f"{CONNECT_TIMEOUT_SECONDS:g} s ({why})")
+    client = started[0]
     try:
         _check_workers(client, spec)
     except BaseException:
