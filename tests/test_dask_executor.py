@@ -23,6 +23,8 @@ from memview.checker.executors import (
     LOCAL_EXECUTOR,
     ExecutorFailure,
     JobProcessDied,
+    _check_workers,
+    code_fingerprint,
     open_executor,
     parse_executor,
 )
@@ -197,6 +199,32 @@ def test_a_port_that_is_no_dask_scheduler_is_bad_input_within_the_timeout() -> N
 def test_jobs_with_dask_is_refused_before_connecting(command: str) -> None:
     assert_bad_input(memview(command, "--jobs", "2", "--executor", f"dask://127.0.0.1:{closed_port()}"),
                      "--jobs: has no meaning with --executor dask://")
+
+
+class FakeClient:
+    """Stands in for a distributed.Client whose workers answer code_fingerprint."""
+
+    def __init__(self, fingerprints: dict[str, str]) -> None:
+        self.fingerprints = fingerprints
+
+    def wait_for_workers(self, count: int, timeout: float) -> None:
+        pass
+
+    def run(self, function: Any) -> dict[str, str]:
+        assert function is code_fingerprint
+        return self.fingerprints
+
+
+def test_a_worker_with_other_memview_sources_is_refused() -> None:
+    spec = parse_executor("dask://sched.example:8786")
+    ours = code_fingerprint()
+    _check_workers(FakeClient({"tcp://10.0.0.1:1": ours, "tcp://10.0.0.2:1": ours}), spec)  # the same: accepted
+    with pytest.raises(InputError, match=r"--executor: worker tcp://10.0.0.2:1 runs memview 0.1.0 \(sources 0000") \
+            as refused:
+        _check_workers(FakeClient({"tcp://10.0.0.1:1": ours,
+                                   "tcp://10.0.0.2:1": "memview 0.1.0 (sources 000000000000), z3-solver 4.15.4.0"}),
+                       spec)
+    assert "(1 of 2 workers differ)" in str(refused.value) and ours in str(refused.value)
 
 
 def test_parse_executor() -> None:

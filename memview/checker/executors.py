@@ -226,12 +226,14 @@ def _check_workers(client: Any, spec: ExecutorSpec) -> None:
 
 
 def code_fingerprint() -> str:
-    """memview's version, a digest of its sources and z3's version: what a worker must share with
+    """memview's version, a digest of its sources and data (the code, the shipped corpus the corpus
+    engine replays, the linux backend's C helper) and z3's version: what a worker must share with
     the client for its answers to be the ones a local run gives."""
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".json", ".c") and "__pycache__" not in path.parts and path.is_file():
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     from memview import __version__
 
     return f"memview {__version__} (sources {digest.hexdigest()[:12]}), z3-solver {metadata.version('z3-solver')}"
