@@ -21,6 +21,7 @@ from rich.table import Table
 from memview import __version__, schemas
 from memview.checker.alphabet import default_scope
 from memview.checker.check import Report
+from memview.checker.executors import LOCAL, LOCAL_EXECUTOR, ExecutorFailure, ExecutorSpec, parse_executor
 from memview.errors import InputError
 from memview.model.design import BUILTIN, DECISIONS, load_design
 from memview.properties.catalogue import CATALOGUE, select_properties
@@ -132,9 +133,16 @@ class SearchProgress:
 DEFAULT_DEPTH = {"explore": 4, "bmc": 2}
 
 
-def check_jobs(jobs: int | None) -> int:
+def check_jobs(jobs: int | None, executor: ExecutorSpec = LOCAL_EXECUTOR) -> int | None:
+    """The local pool's size; None on dask, where the cluster's workers (their --nthreads) decide
+    how many jobs run at once, so an explicit --jobs is refused rather than silently ignored."""
     from memview.checker.engines import default_jobs
 
+    if executor.distributed:
+        if jobs is not None:
+            raise InputError("--jobs", f"has no meaning with --executor {executor.text}: the cluster's workers "
+                                       "decide how many jobs run at once (dask worker --nthreads)")
+        return None
     if jobs is None:
         return default_jobs()
     if not 1 <= jobs <= 256:
@@ -142,19 +150,28 @@ def check_jobs(jobs: int | None) -> int:
     return jobs
 
 
+EXECUTOR_HELP = ("Where jobs run: local (a process pool here) or dask://HOST:PORT (the workers of a dask "
+                 "scheduler; docs/distributed.md).")
+DASK_PROGRESS_NOTE = "progress of jobs on dask workers is not shown; a line per finished job is"
+
+
 MAX_CLIENTS = 4
 
 
 def run_engines(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[str, ...], depth: int | None,
-                jobs: int | None, as_json: bool, out_dir: Path | None, clients: int = 1) -> Report:
+                jobs: int | None, as_json: bool, out_dir: Path | None, clients: int = 1,
+                executor_spec: ExecutorSpec = LOCAL_EXECUTOR) -> Report:
+    from dataclasses import replace
+
     from memview.checker.check import Report, finish_counterexamples, prepare_out_dir
-    from memview.checker.engines import make_executor, parse_engines, plan, run_jobs
+    from memview.checker.engines import parse_engines, plan, run_jobs
+    from memview.checker.executors import open_executor
     from memview.checker.progress import progress_lines
 
     engines = parse_engines(engine_names)
     if depth is not None and not 1 <= depth <= MAX_DEPTH:
         raise InputError("--depth", f"must be between 1 and {MAX_DEPTH}, got {depth}")
-    workers = check_jobs(jobs)
+    workers = check_jobs(jobs, executor_spec)
     design = load_design(design_spec)
     props = select_properties(list(property_ids))
     if not 1 <= clients <= MAX_CLIENTS:
@@ -177,10 +194,15 @@ def run_engines(design_spec: str, engine_names: tuple[str, ...], property_ids: t
     with ExitStack() as stack:
         progress = None if as_json else stack.enter_context(progress_lines(err))
         job_list = plan(engines, design, scopes, [p.id for p in props], progress)
+        opened = stack.enter_context(open_executor(executor_spec, workers))
+        if opened.remote:
+            # The progress queue lives on this machine: only induction, orchestrated from here, keeps it.
+            job_list = [job if job.engine == "induction" else replace(job, progress=None) for job in job_list]
         if not as_json:
-            err.print(f"running {len(job_list)} jobs ({', '.join(engines)}) on {workers} worker(s)")
-        executor = stack.enter_context(make_executor(workers))
-        results = run_jobs(job_list, executor, done)
+            err.print(f"running {len(job_list)} jobs ({', '.join(engines)}) on {opened.where}")
+            if opened.remote:
+                err.print(DASK_PROGRESS_NOTE)
+        results = run_jobs(job_list, opened.executor, done)
     report = Report(design, results)
     finish_counterexamples(report, props, out_dir)
     return report
@@ -224,15 +246,20 @@ def print_report(report: Report, title: str) -> None:
 @click.option("--clients", type=int, default=1, show_default=True,
               help="Clients B1..Bn: for explore each has B1's fds, mappings and operations (reduced by symmetry); "
               "for bmc and induction the others are idle.")
+@click.option("--executor", "executor_text", default=LOCAL, show_default=True, metavar="local|dask://HOST:PORT",
+              help=EXECUTOR_HELP)
 def check(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[str, ...], depth: int | None,
-          jobs: int | None, as_json: bool, out_dir: Path | None, replay_specs: tuple[str, ...], clients: int) -> None:
+          jobs: int | None, as_json: bool, out_dir: Path | None, replay_specs: tuple[str, ...], clients: int,
+          executor_text: str) -> None:
     """Check the properties of a design; print a table and write counterexamples as traces."""
     from memview.backends.registry import open_backend
     from memview.checker.reproduce import reproduce_all
 
+    executor_spec = parse_executor(executor_text)
     for spec in replay_specs:
         open_backend(spec, "--replay")  # a bad backend is bad input, before any job starts
-    report = run_engines(design_spec, engine_names, property_ids, depth, jobs, as_json, out_dir, clients)
+    report = run_engines(design_spec, engine_names, property_ids, depth, jobs, as_json, out_dir, clients,
+                         executor_spec)
     reproduce_all(report.results, replay_specs)
     if as_json:
         emit_json(schemas.CHECK, report.to_json())
@@ -245,13 +272,19 @@ def check(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[s
 @click.option("--design", "design_spec", default="seed", show_default=True, help="Built-in name or TOML file.")
 @click.option("--property", "property_ids", multiple=True, help="Property ID (repeatable); default all.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def prove(design_spec: str, property_ids: tuple[str, ...], as_json: bool) -> None:
+@click.option("--executor", "executor_text", default=LOCAL, show_default=True, metavar="local|dask://HOST:PORT",
+              help=EXECUTOR_HELP)
+def prove(design_spec: str, property_ids: tuple[str, ...], as_json: bool, executor_text: str) -> None:
     """Prove properties for every depth by induction with the shipped lemmas.
 
     Exit status 0: every selected step property proved (ISOL, a two-run property, is listed as out
     of induction's reach); 1: some step property not proved (unknown, with the reason).
     """
-    report = run_engines(design_spec, ("induction",), property_ids, None, 1, as_json, None)
+    executor_spec = parse_executor(executor_text)
+    # Locally one worker runs the opcode queries in turn; on dask the cluster decides.
+    jobs = None if executor_spec.distributed else 1
+    report = run_engines(design_spec, ("induction",), property_ids, None, jobs, as_json, None,
+                         executor_spec=executor_spec)
     lemmas = report.results[0].extra.get("lemma_verdicts", {}) if report.results else {}
     if as_json:
         emit_json(schemas.PROVE, {**report.to_json(), "lemmas": lemmas})
@@ -713,13 +746,15 @@ def cell_text(cell: Any) -> str:
               help="Write each kill's counterexample (ITF) here.")
 @click.option("--list", "list_only", is_flag=True, help="List the mutants and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--executor", "executor_text", default=LOCAL, show_default=True, metavar="local|dask://HOST:PORT",
+              help=EXECUTOR_HELP)
 def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implementation: bool, budget: float,
-            jobs: int | None, out_dir: Path | None, list_only: bool, as_json: bool) -> None:
+            jobs: int | None, out_dir: Path | None, list_only: bool, as_json: bool, executor_text: str) -> None:
     """Mutation analysis: every engine against every seeded bug, and the kill matrix (exit 0 every
     non-equivalent mutant killed and no equivalent one flagged, 1 otherwise)."""
     from memview.backends.linux.mutants import IMPLEMENTATION_MUTANTS, backend_spec
     from memview.checker.check import file_stem, prepare_out_dir
-    from memview.checker.engines import make_executor
+    from memview.checker.executors import open_executor
     from memview.checker.kill_matrix import KILLED, Row, run_matrix, semantic_row
     from memview.checker.mutants import select_mutants
     from memview.traces.itf import write_trace
@@ -746,19 +781,20 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
         sys.exit(EXIT_OK)
     if not 1 <= budget <= MAX_BUDGET:
         raise InputError("--budget", f"must be between 1 and {MAX_BUDGET:g} seconds, got {budget:g}")
-    workers = check_jobs(jobs)
+    executor_spec = parse_executor(executor_text)
+    workers = check_jobs(jobs, executor_spec)
     if out_dir is not None:
         prepare_out_dir(out_dir)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    if not as_json:
-        err.print(f"{len(rows)} mutants x {len(engines)} engines, {budget:g} s each, on {workers} worker(s)")
 
     def done(cell: Any, finished: int, total: int) -> None:
         if not as_json:
             err.print(f"[{finished}/{total}] {cell.mutant} / {cell.engine}: {cell.status} {cell.finding[:70]}")
 
-    with make_executor(workers) as executor:
-        matrix = run_matrix(rows, engines, budget, executor, done)
+    with open_executor(executor_spec, workers) as opened:
+        if not as_json:
+            err.print(f"{len(rows)} mutants x {len(engines)} engines, {budget:g} s each, on {opened.where}")
+        matrix = run_matrix(rows, engines, budget, opened.executor, done)
     written = []
     if out_dir is not None:
         for (name, engine), cell in sorted(matrix.cells.items()):
@@ -852,6 +888,9 @@ def main(argv: list[str] | None = None) -> None:
     except InputError as exc:
         click.echo(f"memview: error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    except ExecutorFailure as exc:  # the cluster lost work (docs/distributed.md): not memview's bug to report
+        click.echo(f"memview: error: {exc}", err=True)
+        sys.exit(EXIT_INTERNAL)
     except click.exceptions.Abort:
         click.echo("memview: aborted", err=True)
         sys.exit(EXIT_BAD_INPUT)
