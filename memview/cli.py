@@ -858,10 +858,12 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
 @click.option("--budget", type=float, default=30.0, show_default=True, help="mutants' --budget.")
 @click.option("--graph-depth", type=int, default=2, show_default=True, help="graph's --depth.")
 @click.option("--abstract", "abstraction", default="layout", show_default=True, help="graph's --abstract.")
+@click.option("--executor", "executor_text", default=LOCAL, show_default=True, metavar="local|dask://HOST:PORT",
+              help="check's, prove's and mutants' --executor (docs/distributed.md).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def report(design_spec: str | None, out_dir: Path, run_kinds: tuple[str, ...], from_files: tuple[Path, ...],
            engines: str, depth: int | None, jobs: int | None, backend_spec: str, mutant_engines: str, budget: float,
-           graph_depth: int, abstraction: str, as_json: bool) -> None:
+           graph_depth: int, abstraction: str, executor_text: str, as_json: bool) -> None:
     """Write an HTML report: verdicts, counterexamples drawn step by step, conformance, the state graph,
     the mutation kill matrix and the design's decisions (docs/report.md).
 
@@ -869,8 +871,9 @@ def report(design_spec: str | None, out_dir: Path, run_kinds: tuple[str, ...], f
     """
     from memview.report.build import Settings, build_report, parse_kinds
 
-    settings = Settings(engines, depth, check_jobs(jobs) if jobs is not None else None, backend_spec,
-                        mutant_engines, budget, graph_depth, abstraction)
+    executor_spec = parse_executor(executor_text)  # bad input here, before any command runs
+    settings = Settings(engines, depth, check_jobs(jobs, executor_spec) if jobs is not None else None, backend_spec,
+                        mutant_engines, budget, graph_depth, abstraction, executor_spec.text)
     outcome = build_report(design_spec, parse_kinds(run_kinds), from_files, out_dir, settings,
                            lambda line: None if as_json else click.echo(line, err=True))
     if as_json:

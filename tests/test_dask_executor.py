@@ -234,3 +234,18 @@ def test_parse_executor() -> None:
     assert parse_executor("dask://[::1]:9000").address == "tcp://[::1]:9000"
     with pytest.raises(InputError, match="--executor"):
         parse_executor("tcp://sched.example:9000")
+
+
+@pytest.mark.slow
+def test_a_report_made_on_dask_shows_the_local_results(cluster: str, tmp_path: Path) -> None:
+    design = tmp_path / "or-no-revoke.toml"
+    design.write_text(BROKEN)
+    pages = {}
+    for name, executor in (("local", "local"), ("dask", cluster)):
+        out = tmp_path / name
+        result = memview("report", "--design", str(design), "--out", str(out), "--run", "check",
+                         "--engine", "explore", "--depth", "3", "--executor", executor, "--json")
+        assert result.returncode == 1, result.stderr
+        pages[name] = json.loads((out / "results" / "check.json").read_text())
+        assert json.loads(result.stdout)["pictures"]  # counterexamples drawn
+    assert_same_fields(pages["local"], pages["dask"], ("design", "results"))

@@ -149,6 +149,7 @@ def test_sources_link_man_pages_and_precedents() -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--run", "bogus"], "--run: unknown result 'bogus'"),
     (["--from", "missing.json"], "missing.json: no such file"),
+    (["--executor", "dask:/nowhere"], "--executor"),
     (["--run", "none", "--engine", "bmc"], None),  # nothing run, nothing given: a page of notes, exit 0
 ])
 def test_report_input(args: list[str], message: str | None, tmp_path: Path) -> None:

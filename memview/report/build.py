@@ -36,6 +36,7 @@ class Settings:
     budget: float = 30.0
     graph_depth: int = 2
     abstraction: str = "layout"
+    executor: str = "local"
 
 
 @dataclass
@@ -83,11 +84,13 @@ def parse_kinds(values: tuple[str, ...]) -> tuple[str, ...]:
 def commands(design_spec: str, kinds: tuple[str, ...], settings: Settings, out: Path) -> list[Command]:
     jobs = ["--jobs", str(settings.jobs)] if settings.jobs is not None else []
     depth = ["--depth", str(settings.depth)] if settings.depth is not None else []
+    executor = ["--executor", settings.executor]
     made = {
-        "check": ["check", "--design", design_spec, "--engine", settings.engines, *depth, *jobs],
-        "prove": ["prove", "--design", design_spec],
+        "check": ["check", "--design", design_spec, "--engine", settings.engines, *depth, *jobs, *executor],
+        "prove": ["prove", "--design", design_spec, *executor],
         "conform": ["conform", "--backend", settings.backend, "--design", design_spec, "--corpus"],
-        "mutants": ["mutants", "--engines", settings.mutant_engines, "--budget", str(settings.budget), *jobs],
+        "mutants": ["mutants", "--engines", settings.mutant_engines, "--budget", str(settings.budget), *jobs,
+                    *executor],
         "graph": ["graph", "--design", design_spec, "--depth", str(settings.graph_depth), "--abstract",
                   settings.abstraction, "--out", str(out / "graph.svg")],
     }
