@@ -271,18 +271,19 @@ def check(design_spec: str, engine_names: tuple[str, ...], property_ids: tuple[s
 @cli.command()
 @click.option("--design", "design_spec", default="seed", show_default=True, help="Built-in name or TOML file.")
 @click.option("--property", "property_ids", multiple=True, help="Property ID (repeatable); default all.")
+@click.option("--jobs", type=int, default=None,
+              help="Parallel opcode queries [default: the number of cores; with dask, the cluster's workers].")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--executor", "executor_text", default=LOCAL, show_default=True, metavar="local|dask://HOST:PORT",
               help=EXECUTOR_HELP)
-def prove(design_spec: str, property_ids: tuple[str, ...], as_json: bool, executor_text: str) -> None:
+def prove(design_spec: str, property_ids: tuple[str, ...], jobs: int | None, as_json: bool,
+          executor_text: str) -> None:
     """Prove properties for every depth by induction with the shipped lemmas.
 
     Exit status 0: every selected step property proved (ISOL, a two-run property, is listed as out
     of induction's reach); 1: some step property not proved (unknown, with the reason).
     """
     executor_spec = parse_executor(executor_text)
-    # Locally one worker runs the opcode queries in turn; on dask the cluster decides.
-    jobs = None if executor_spec.distributed else 1
     report = run_engines(design_spec, ("induction",), property_ids, None, jobs, as_json, None,
                          executor_spec=executor_spec)
     lemmas = report.results[0].extra.get("lemma_verdicts", {}) if report.results else {}
@@ -851,7 +852,7 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
               metavar="FILE", help="A saved --json result of check, prove, conform, mutants or graph (repeatable).")
 @click.option("--engine", "engines", default="bmc,explore", show_default=True, help="check's --engine.")
 @click.option("--depth", type=int, default=None, help="check's --depth.")
-@click.option("--jobs", type=int, default=None, help="check's and mutants' --jobs.")
+@click.option("--jobs", type=int, default=None, help="check's, prove's and mutants' --jobs.")
 @click.option("--backend", "backend_spec", default="model", show_default=True,
               help="conform's --backend: the implementation whose conformance on the corpus the page shows.")
 @click.option("--mutant-engines", default="corpus", show_default=True, help="mutants' --engines.")

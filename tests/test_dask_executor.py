@@ -195,7 +195,7 @@ def test_a_port_that_is_no_dask_scheduler_is_bad_input_within_the_timeout() -> N
             connection.close()
 
 
-@pytest.mark.parametrize("command", ["check", "mutants"])
+@pytest.mark.parametrize("command", ["check", "prove", "mutants"])
 def test_jobs_with_dask_is_refused_before_connecting(command: str) -> None:
     assert_bad_input(memview(command, "--jobs", "2", "--executor", f"dask://127.0.0.1:{closed_port()}"),
                      "--jobs: has no meaning with --executor dask://")

@@ -87,7 +87,7 @@ def commands(design_spec: str, kinds: tuple[str, ...], settings: Settings, out: 
     executor = ["--executor", settings.executor]
     made = {
         "check": ["check", "--design", design_spec, "--engine", settings.engines, *depth, *jobs, *executor],
-        "prove": ["prove", "--design", design_spec, *executor],
+        "prove": ["prove", "--design", design_spec, *jobs, *executor],
         "conform": ["conform", "--backend", settings.backend, "--design", design_spec, "--corpus"],
         "mutants": ["mutants", "--engines", settings.mutant_engines, "--budget", str(settings.budget), *jobs,
                     *executor],
