@@ -141,7 +141,6 @@ RUNS: list[tuple[str, tuple[str, ...], int]] = [
                        "--jobs", "1", "--budget", "20", "--out", "{tmp}/out"), 0),
     (schemas.REPORT, ("report", "--run", "none", "--out", "{tmp}/report"), 0),
 ]
-SLOW_RUNS: list[tuple[str, tuple[str, ...], int]] = []
 # Outputs whose real run is validated by another test, as it costs minutes: `memview prove --json`
 # by tests/test_symbolic_engines.py::test_induction_proves_every_step_property_of_seed (the suite
 # proves the seed once, through the command line, rather than twice).
@@ -173,7 +172,7 @@ def output_of(args: tuple[str, ...], outputs: Outputs,
 
 
 def test_every_output_has_a_real_run() -> None:
-    assert {name for name, _, _ in RUNS + SLOW_RUNS} | VALIDATED_ELSEWHERE == set(OUTPUTS_BY_NAME)
+    assert {name for name, _, _ in RUNS} | VALIDATED_ELSEWHERE == set(OUTPUTS_BY_NAME)
 
 
 def check_output(name: str, args: tuple[str, ...], status: int, output_and_status: tuple[int, dict[str, Any]],
@@ -190,13 +189,6 @@ def test_real_output_follows_its_schema(name: str, args: tuple[str, ...], status
                                         registry: Registry[Any],
                                         outputs: Outputs) -> None:
     check_output(name, args, status, output_of(args, outputs, tmp_path), registry)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("name", "args", "status"), SLOW_RUNS, ids=[" ".join(args) for _, args, _ in SLOW_RUNS])
-def test_slow_real_output_follows_its_schema(name: str, args: tuple[str, ...], status: int, tmp_path: Path,
-                                             registry: Registry[Any]) -> None:
-    check_output(name, args, status, run_json(args, tmp_path, timeout=1200), registry)
 
 
 def test_the_runs_reach_the_optional_parts(tmp_path: Path,
