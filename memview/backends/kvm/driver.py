@@ -6,7 +6,8 @@ fault-catching helper) with the emulated driver taken out: A's view calls are re
 every access. What stays the model's is what docs/protocol.md §5.4 asks any peer to enforce (the
 fd, object, mapping and process bounds), the scope choices the kernel cannot express (a
 backing fd that is not a view is not mmap'able, reopen of the driver's fds, a second view), and
-mseal, which Linux 6.1 does not have. docs/kernel.md lists each.
+mseal, which Linux 6.1 does not have, and F_SEAL_EXEC, which it asks for as the write seals it
+implies (6.3 added it). docs/kernel.md lists each.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ from memview.backends.base import BackendFailure
 from memview.backends.linux.backend import LinuxBackend
 from memview.backends.linux.worker import Worker, errno_reply
 from memview.model.config import Config
-from memview.model.constants import PERM_ALL, PERM_R, PERM_W, USER_VA_END, FdKind
+from memview.model.constants import (
+    F_SEAL_EXEC,
+    F_SEAL_EXEC_IMPLIES,
+    PERM_ALL,
+    PERM_R,
+    PERM_W,
+    SEALS_ALL,
+    USER_VA_END,
+    FdKind,
+)
 from memview.model.design import Design
 from memview.model.observation import Observation
 from memview.model.ops import Action
@@ -249,3 +259,12 @@ class DriverBackend(LinuxBackend):
 
     def do_mseal(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
         return self.from_model(expected)  # Linux 6.1 has no mseal(2) (6.10 added it)
+
+    def do_seal(self, act: Action, pre: State, post: State, expected: Observation) -> Observation:
+        seals = act.arg("seals")
+        if seals & F_SEAL_EXEC and not seals & ~SEALS_ALL:
+            # Linux 6.1 has no F_SEAL_EXEC (6.3 added it) and answers EINVAL. On an executable memfd,
+            # as every memfd of the model is, 6.3 adds the write seals with it: the guest is asked
+            # for exactly those, so the driver's part (EBUSY under a writable range) is still judged.
+            return self.backing_call(act, pre, expected, ("seal", (seals & ~F_SEAL_EXEC) | F_SEAL_EXEC_IMPLIES))
+        return super().do_seal(act, pre, post, expected)
