@@ -214,3 +214,11 @@ def test_an_access_through_a_raw_fd_is_marked_beside_the_raw_mapping() -> None:
     assert svg.count('class="access-marker"') == len(accesses)
     assert "raw guest-ram +4 KiB..8 KiB rw-" in svg
     assert "through its own mapping of a raw fd" in svg
+
+
+def test_a_command_the_report_runs_refusing_its_input_ends_the_report_with_its_own_error(tmp_path: Path) -> None:
+    done = memview("report", "--out", str(tmp_path / "r"), "--run", "check", "--depth", "99")
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("memview: error:")]
+    assert errors == ["memview: error: --depth: must be between 1 and 12, got 99"], done.stderr
+    assert "Traceback" not in done.stderr

@@ -28,12 +28,12 @@ from memview.checker.alphabet import Scope
 from memview.checker.explore import Exploration, path_to
 from memview.errors import InputError
 from memview.model.config import Config
-from memview.model.constants import MMAP_BASE, OBJ_SHIFT, PERM_ALL, PTE_VALID, VMA_PRIVATE, VMA_RAW, VMA_SEALED
+from memview.model.constants import MMAP_BASE, OBJ_SHIFT, PERM_ALL, PTE_VALID, VMA_RAW
 from memview.model.design import Design
 from memview.model.interval_map import IntervalMap
 from memview.model.machine import Machine
 from memview.model.observation import Observation
-from memview.model.ops import Action, decode_arg, perms_text
+from memview.model.ops import Action, decode_arg, mapping_text, perms_text
 from memview.model.state import State
 from memview.traces.explain import who
 from memview.traces.trace import Step
@@ -104,13 +104,11 @@ def client_label(state: State, config: Config) -> Label:
             continue
         maps = []
         for vma in sorted((v for v in proc.vmas if v.used), key=lambda v: v.lo):
-            prot = perms_text(vma.attrs & PERM_ALL)
-            flags = [name for bit, name in ((VMA_PRIVATE, "private"), (VMA_SEALED, "sealed")) if vma.attrs & bit]
             lo = (vma.lo + vma.delta) % (1 << 64)
             span = _page_span(lo, lo + vma.hi - vma.lo)
             if vma.attrs & VMA_RAW:
                 span = f"raw obj{vma.attrs >> OBJ_SHIFT & 0xFF} p{lo}"
-            maps.append(" ".join([span, prot, *flags]))
+            maps.append(f"{span} {mapping_text(vma.attrs)}")
         cached = _marked_pages(proc.pte, PTE_VALID, limit)
         copies = _marked_pages(proc.cow, 1, limit)
         name = who(index, config) + (" (child)" if index > config.clients else "")

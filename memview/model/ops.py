@@ -21,9 +21,12 @@ from memview.model.constants import (
     F_SEAL_WRITE,
     MODE_RO,
     MODE_RW,
+    PERM_ALL,
     PERM_R,
     PERM_W,
     PERM_X,
+    VMA_PRIVATE,
+    VMA_SEALED,
     MapFlag,
 )
 from memview.model.words import parse_word
@@ -106,6 +109,12 @@ def perms_text(bits: int) -> str:
     text = "".join(letter if bits & bit else "-" for letter, bit in PERM_LETTERS)
     extra = bits & ~(PERM_R | PERM_W | PERM_X)
     return text if not extra else f"{text}+{extra:#x}"
+
+
+def mapping_text(attrs: int) -> str:
+    """A mapping's protection and flags ('rw- private'), as the graphs and the report show it."""
+    flags = [name for bit, name in ((VMA_PRIVATE, "private"), (VMA_SEALED, "sealed")) if attrs & bit]
+    return " ".join([perms_text(attrs & PERM_ALL), *flags])
 
 
 def encode_arg(kind: str, value: Any, place: str) -> int:

@@ -103,8 +103,9 @@ def run_command(command: Command, say: Callable[[str], None]) -> dict[str, Any]:
     except OSError as exc:
         raise InputError(command.kind, f"cannot run {command.describe()}: {exc.strerror}") from None
     if done.returncode not in (0, 1):
-        # The command has already printed its own one-line error on stderr.
-        raise InputError(command.kind, f"{command.describe()} exited with status {done.returncode}")
+        # The command has already printed its own one-line error (bad input 2, internal error 3):
+        # the report ends with its status rather than a second line about the same thing.
+        raise SystemExit(done.returncode)
     try:
         data = json.loads(done.stdout)
     except json.JSONDecodeError:

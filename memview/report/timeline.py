@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memview.model.concrete import CONCRETE
-from memview.model.constants import OBJ_SHIFT, PERM_R, PERM_W, PERM_X, PTE_VALID, VMA_PRIVATE, VMA_RAW, VMA_SEALED
+from memview.model.constants import OBJ_SHIFT, PTE_VALID, VMA_RAW
 from memview.model.context import Ctx
 from memview.model.observation import Observation
+from memview.model.ops import mapping_text
 from memview.model.queries import place_of
 from memview.model.state import Proc
 from memview.report.svg import (
@@ -56,12 +57,6 @@ class Lane:
 
 def _colour(slot: int) -> str:
     return OBJECT_COLOURS[slot % len(OBJECT_COLOURS)]
-
-
-def _prot_text(attrs: int) -> str:
-    text = "".join(letter if attrs & bit else "-" for bit, letter in ((PERM_R, "r"), (PERM_W, "w"), (PERM_X, "x")))
-    flags = [name for bit, name in ((VMA_PRIVATE, "private"), (VMA_SEALED, "sealed")) if attrs & bit]
-    return " ".join([text, *flags])
 
 
 def _page_bytes(trace: Trace) -> int:
@@ -132,13 +127,13 @@ def _draw_process(svg: Svg, proc: Proc, trace: Trace, scale: _Scale, y: float, n
             slot = vma.attrs >> OBJ_SHIFT
             lo, hi = ((vma.lo + vma.delta) % (1 << 64)) * page, ((vma.hi + vma.delta) % (1 << 64)) * page
             raw.append(f"raw {names.get(slot, f'object#{slot}')} +{size_text(lo)}..{size_text(hi)} "
-                       f"{_prot_text(vma.attrs)}")
+                       f"{mapping_text(vma.attrs)}")
             continue
         lo, hi = ((vma.lo + vma.delta) % (1 << 64)) * page, ((vma.hi + vma.delta) % (1 << 64)) * page
         x, w = scale.span(lo, hi)
-        svg.rect(x, y, w, CLIENT_HEIGHT, "#ffffff", stroke="#555555", title=f"mapped {_prot_text(vma.attrs)}",
+        svg.rect(x, y, w, CLIENT_HEIGHT, "#ffffff", stroke="#555555", title=f"mapped {mapping_text(vma.attrs)}",
                  css_class="mapping")
-        svg.text(x + 2, y + 8, fit(_prot_text(vma.attrs), w - 4), size=8)
+        svg.text(x + 2, y + 8, fit(mapping_text(vma.attrs), w - 4), size=8)
     for lo, hi, value in proc.pte.segments(0, scale.axis // page + 1):
         if value & PTE_VALID:
             x, w = scale.span(lo * page, hi * page)
