@@ -10,7 +10,9 @@ must succeed, so no design is searched from a state where nothing is mapped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from memview.errors import InputError
 from memview.model.config import Config
@@ -18,6 +20,8 @@ from memview.model.constants import MMAP_BASE
 from memview.model.design import Design
 from memview.model.machine import Machine
 from memview.model.ops import Action, action
+from memview.model.state import State
+from memview.traces.trace import Step, Trace
 
 VIEW_PAGES = 2
 
@@ -36,16 +40,46 @@ class Scope:
                 f"{len(self.alphabet)} actions")
 
     def start(self, design: Design) -> Machine:
-        """A machine in the post-prefix state; a set-up step that fails is an error, never a silent
+        """A machine in the post-set-up state (the set-up validated for design)."""
+        return self.set_up(design).machine()
+
+    def set_up(self, design: Design) -> SetUp:
+        """The set-up run once under design; a set-up step that fails is an error, never a silent
         search of an emptier configuration."""
         machine = Machine(design, self.config)
-        for index, (act, _) in enumerate(self.prefix):
+        steps = []
+        for index, (act, label) in enumerate(self.prefix):
             observed = machine.run(act)
             if not observed.ok:
                 raise InputError(f"design {design.name}",
                                  f"set-up step {index} ({act}) gives {observed}: explicit search has no set-up "
                                  "for this design")
-        return machine
+            steps.append(Step(act, observed, label))
+        return SetUp(design, self.config, machine.state, tuple(steps))
+
+
+@dataclass(frozen=True)
+class SetUp:
+    """Where every engine starts: the state after a scope's set-up, and the set-up as recorded steps,
+    with which every trace an engine reports begins."""
+
+    design: Design
+    config: Config
+    state: State
+    steps: tuple[Step, ...]
+
+    def machine(self) -> Machine:
+        """A fresh machine in the post-set-up state."""
+        return Machine(self.design, self.config, self.state)
+
+    def trace(self, actions: Iterable[Action], meta: dict[str, Any]) -> Trace:
+        """The set-up, then actions as the model observes them from the post-set-up state."""
+        machine = self.machine()
+        return self.trace_of([Step(act, machine.run(act)) for act in actions], meta)
+
+    def trace_of(self, steps: Iterable[Step], meta: dict[str, Any]) -> Trace:
+        """The set-up, then steps already observed from the post-set-up state."""
+        return Trace(self.design, self.config, [*self.steps, *steps], meta)
 
 
 def size_view(design: Design, size: int) -> Action:

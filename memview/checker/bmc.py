@@ -3,9 +3,10 @@
 From the explicit engine's post-prefix state, k steps are unrolled with a fully open operation at
 each (opcode, process and argument words are z3 constants), once, and each depth asks z3 under an
 assumption literal whether some property's negation holds at the last step: the unrolling grows
-incrementally and is never re-encoded. ISOL is checked by self-composition: at every step a second
-copy of the pre-state, whose backing bytes are arbitrary wherever no range lets a client read them,
-takes the same operation, and a client must observe the same in both.
+incrementally and is never re-encoded. A two-run property (ISOL) is checked by self-composition: at
+every step a second copy of the pre-state, whose backing bytes are arbitrary wherever the property's
+second run hides them (for ISOL: no range lets a client read them), takes the same operation, and
+the two observations must agree as the property says.
 
 A model decodes to actions; they are run on the reference backend from the prefix, and the trace
 must violate the same property there (memview.checker.check.self_check) before it is minimised
@@ -16,44 +17,45 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import z3
 
 from memview.checker.alphabet import Scope
-from memview.checker.result import HOLDS_BOUNDED, UNKNOWN, VIOLATED, PropertyResult
+from memview.checker.result import PropertyResult, Verdict
 from memview.checker.symbolic_terms import decode_action, op_shape, symbolic_op
 from memview.model.algebra import Bit, replace
 from memview.model.context import Ctx
 from memview.model.design import Design
-from memview.model.machine import Machine
 from memview.model.ops import Op
 from memview.model.state import Obs, State
 from memview.model.step import step
 from memview.model.symbolic import SYMBOLIC, SymTable, lift
 from memview.properties.catalogue import Property
-from memview.properties.predicates import isol, readable_somewhere
-from memview.traces.trace import Step, Trace
+from memview.properties.two_run import SecondRun
 
 
-def perturbed(ctx: Ctx, state: State, tag: str) -> State:
-    """The state with every byte no client may read replaced by an arbitrary one."""
+def perturbed(ctx: Ctx, state: State, run: SecondRun, tag: str) -> State:
+    """The second run's state: every byte the run hides replaced by an arbitrary one."""
     objs = []
     for index, obj in enumerate(state.objs):
         other = z3.Function(f"{tag}.obj{index}", z3.BitVecSort(64), z3.BitVecSort(64))
         data = obj.data
 
         def read(key: object, data: SymTable = data, index: int = index, other: z3.FuncDeclRef = other) -> object:
-            return SYMBOLIC.ite(readable_somewhere(ctx, state, index, key), data.at(key), other(key))
+            return SYMBOLIC.ite(run.visible(ctx, state, index, key), data.at(key), other(key))
 
         objs.append(replace(obj, data=SymTable(read)))
     return replace(state, objs=tuple(objs))
 
 
 def violation(ctx: Ctx, prop: Property, pre: State, op: Op, obs: Obs, post: State, depth: int) -> Bit:
-    if prop.predicate is not None:
+    if prop.second_run is None:
+        assert prop.predicate is not None
         return z3.Not(prop.predicate(ctx, pre, op, obs, post))
-    _, other_obs = step(ctx, perturbed(ctx, pre, f"isol{depth}"), op)
-    return z3.Not(isol(ctx, op, obs, other_obs))
+    # Self-composition: the second copy takes the same operation from its perturbed pre-state.
+    _, other_obs = step(ctx, perturbed(ctx, pre, prop.second_run, f"{prop.id.lower()}{depth}"), op)
+    return z3.Not(prop.second_run.agree(ctx, op, obs, other_obs))
 
 
 def bmc(design: Design, scope: Scope, properties: list[Property], depth: int, timeout_ms: int = 300_000,
@@ -62,11 +64,9 @@ def bmc(design: Design, scope: Scope, properties: list[Property], depth: int, ti
     first counterexample of any property; the properties not yet checked at that depth are left
     out of the results (mutation analysis's time to the first counterexample)."""
     start = time.monotonic()
-    machine = scope.start(design)  # validates the set-up for this design
-    replayed = Machine(design, scope.config)
-    prefix_steps = [Step(act, replayed.run(act), label) for act, label in scope.prefix]
+    set_up = scope.set_up(design)
     ctx = Ctx(SYMBOLIC, design, scope.config)
-    state: State = lift(machine.state)
+    state: State = lift(set_up.state)
     # z3's default solver: its QF_BV solver was faster on most properties at depth 3 but answered
     # unknown on CAP within 300 s where this one takes 34 s (docs/performance.md).
     solver = z3.Solver()
@@ -90,22 +90,24 @@ def bmc(design: Design, scope: Scope, properties: list[Property], depth: int, ti
                 continue
             open_props.remove(prop)
             if result == z3.unknown:
-                results[prop.id] = PropertyResult(prop.id, UNKNOWN, "bmc", f"unknown at depth {d}: "
-                                                  f"{solver.reason_unknown()}", 0, 0, time.monotonic() - start)
+                results[prop.id] = bmc_result(prop, Verdict.UNKNOWN, f"unknown at depth {d}: "
+                                              f"{solver.reason_unknown()}", start)
                 continue
             actions = [decode_action(solver.model(), o) for o in ops]
-            trace_machine = Machine(design, scope.config, machine.state)
-            steps = prefix_steps + [Step(a, trace_machine.run(a)) for a in actions]
-            trace = Trace(design, scope.config, steps, {"property": prop.id, "engine": "bmc"})
-            results[prop.id] = PropertyResult(prop.id, VIOLATED, "bmc", f"counterexample at depth {d}", 0, 0,
-                                              time.monotonic() - start, trace,
-                                              extra={"depth": d, "solve_seconds": round(time.monotonic() - began, 3)})
+            trace = set_up.trace(actions, {"property": prop.id, "engine": "bmc"})
+            results[prop.id] = bmc_result(prop, Verdict.VIOLATED, f"counterexample at depth {d}", start,
+                                          counterexample=trace,
+                                          extra={"depth": d, "solve_seconds": round(time.monotonic() - began, 3)})
             if stop_at_first:
                 return [results[p.id] for p in properties if p.id in results]
         if not open_props:
             break
         state = post
     for prop in open_props:
-        results[prop.id] = PropertyResult(prop.id, HOLDS_BOUNDED, "bmc", f"bmc: no violation to depth {depth}", 0, 0,
-                                          time.monotonic() - start)
+        results[prop.id] = bmc_result(prop, Verdict.HOLDS_BOUNDED, f"bmc: no violation to depth {depth}", start)
     return [results[p.id] for p in properties]
+
+
+def bmc_result(prop: Property, verdict: Verdict, how: str, started: float, **more: Any) -> PropertyResult:
+    return PropertyResult(property_id=prop.id, verdict=verdict, engine="bmc", how=how, states=0, transitions=0,
+                          seconds=time.monotonic() - started, **more)

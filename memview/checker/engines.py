@@ -1,8 +1,9 @@
 """Running engines as jobs on a `concurrent.futures.Executor`: property x engine, in parallel.
 
-bmc runs one job per property (each its own unrolling and solver), explore one job for all
-properties (one state graph), induction one job per opcode and Houdini round (one set of lemmas,
-orchestrated from the calling process). Jobs are plain functions of picklable
+What each engine runs comes from the registry (memview.checker.registry). bmc runs one job per
+property (each its own unrolling and solver), explore one job for all properties (one state graph),
+induction one job per opcode and Houdini round (one set of lemmas, orchestrated from the calling
+process). Jobs are plain functions of picklable
 values, so a process pool, or any other Executor, can run them; results are put back in a fixed
 order (engine, then catalogue order), so the output is the same whatever ran first.
 """
@@ -16,15 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from memview.checker.alphabet import Scope
-from memview.checker.result import PROVED, UNKNOWN, PropertyResult
+from memview.checker.registry import CHECK_ENGINES, ProgressSink
+from memview.checker.registry import ENGINES as REGISTRY
+from memview.checker.result import PropertyResult
 from memview.errors import InputError
 from memview.model.design import Design
 from memview.properties.catalogue import BY_ID
 
-ENGINES = ("explore", "bmc", "induction")
-
-
-ProgressSink = Callable[[str], None]  # receives one line per event: which job, which depth or round
+ENGINES = CHECK_ENGINES
 
 
 @dataclass(frozen=True)
@@ -48,53 +48,18 @@ class Job:
         return lambda text: queue.put(f"{self.describe()}: {text}")
 
 
-def _explore_progress(sink: ProgressSink, bound: int) -> Callable[[int, int, int], None]:
-    """explore reports every expanded state; a line per new depth is enough across processes."""
-    reached = [0]
-
-    def report(depth: int, states: int, transitions: int) -> None:
-        if depth != reached[0]:
-            reached[0] = depth
-            sink(f"depth {depth}/{bound}, {states} states so far")
-
-    return report
-
-
 def run_job(job: Job, executor: Executor | None = None) -> list[PropertyResult]:
-    """One job's results; induction, itself split by opcode, runs its pieces on the executor."""
-    props = [BY_ID[i] for i in job.property_ids]
-    design = job.design
-    sink = job.sink()
-    if job.engine == "explore":
-        from memview.checker.explore import explore, results
-
-        # Counterexamples need only each state's BFS parent, not the graph of every edge.
-        explored = explore(design, job.scope, props, _explore_progress(sink, job.scope.depth) if sink else None,
-                           keep_graph=False)
-        return results(design, job.scope, explored, props)
-    if job.engine == "bmc":
-        from memview.checker.bmc import bmc
-
-        return bmc(design, job.scope, props, job.scope.depth, progress=sink)
-    from memview.checker.induction import prove
-
-    induction = prove(design, job.scope.config, props, executor=executor, progress=sink)
-    out = []
-    for proof in induction.proofs:
-        out.append(PropertyResult(
-            proof.property_id, PROVED if proof.proved else UNKNOWN, "induction", proof.reason, 0, 0,
-            induction.seconds,
-            extra={"lemmas": proof.lemmas_used,
-                   "lemma_verdicts": {v.lemma.id: v.reason or "proved" for v in induction.lemmas}},
-        ))
-    return out
+    """One job's results, by its engine's entry in the registry."""
+    run = REGISTRY[job.engine].run
+    assert run is not None, f"{job.engine} has no check run"
+    return run(job.design, job.scope, [BY_ID[i] for i in job.property_ids], job.sink(), executor)
 
 
 def plan(engines: list[str], design: Design, scopes: dict[str, Scope], property_ids: list[str],
          progress: Any = None) -> list[Job]:
     jobs = []
     for engine in engines:
-        if engine == "bmc":
+        if REGISTRY[engine].jobs_per_property:
             jobs += [Job(engine, design, scopes[engine], (p,), progress) for p in property_ids]
         else:
             jobs.append(Job(engine, design, scopes[engine], tuple(property_ids), progress))
@@ -130,13 +95,13 @@ def make_executor(jobs: int) -> Executor:
 
 def run_jobs(jobs: list[Job], executor: Executor, done: Callable[[Job, int, int], None] | None = None,
              ) -> list[PropertyResult]:
-    # Induction hands its opcode queries to the executor itself, from this process, after the other
-    # jobs are queued so that they share the workers.
-    futures = [(job, executor.submit(run_job, job)) for job in jobs if job.engine != "induction"]
+    # An orchestrating engine (induction) hands its pieces to the executor itself, from this process,
+    # after the other jobs are queued so that they share the workers.
+    futures = [(job, executor.submit(run_job, job)) for job in jobs if not REGISTRY[job.engine].orchestrates]
     collected: list[PropertyResult] = []
     finished = 0
     for job in jobs:
-        if job.engine == "induction":
+        if REGISTRY[job.engine].orchestrates:
             collected += run_job(job, executor)
             finished += 1
             if done:

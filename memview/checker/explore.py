@@ -8,11 +8,9 @@ property, and ISOL by running the same action on a copy of the pre-state whose u
 bytes differ. Breadth-first order makes the first violation of each property a shortest one (after
 the set-up prefix).
 
-Most transitions of the alphabet are refusals: an errno that leaves the state as it was (the rules
-return the very same state object). Judging one cannot find a violation (every step property is
-about a successful or faulting operation, or a change of state, and no errno check reads backing
-bytes, so ISOL's second run refuses alike), so `judge_refusals=False` (the default) skips them;
-`tests/test_explore.py` checks the shortcut finds exactly what full judging finds.
+Most transitions of the alphabet are refusals: an errno that leaves the state as it was. Judging one
+cannot find a violation (memview.properties.judge), so `judge_refusals=False` (the default) skips
+them; `tests/test_explore.py` checks the shortcut finds exactly what full judging finds.
 """
 
 from __future__ import annotations
@@ -23,20 +21,17 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from memview.checker.alphabet import Scope
-from memview.checker.result import HOLDS_BOUNDED, VIOLATED, PropertyResult
+from memview.checker.alphabet import Scope, SetUp
+from memview.checker.result import PropertyResult, Verdict
 from memview.checker.symmetry import ClientSymmetry, Permutation, concrete_actions
 from memview.model.concrete import CONCRETE
-from memview.model.constants import Outcome
 from memview.model.design import Design
-from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.model.ops import Action
 from memview.model.state import State
 from memview.model.step import step
 from memview.properties.catalogue import Property
-from memview.properties.judge import ISOL_PERTURBATION, violated_by
-from memview.properties.predicates import perturb_unreadable
+from memview.properties.judge import StateJudge
 from memview.traces.trace import Step, Trace
 
 Progress = Callable[[int, int, int], None]  # depth, states, transitions
@@ -58,10 +53,14 @@ class Exploration:
     violations: dict[str, Violation]
     transitions: int
     seconds: float
-    prefix_steps: list[Step]
+    set_up: SetUp
     judged: int = 0  # transitions judged against the properties (the rest were refusals)
     symmetry: ClientSymmetry | None = None
     permutations: list[Permutation] = field(default_factory=list)  # per state, when symmetry reduced it
+
+    @property
+    def prefix_steps(self) -> list[Step]:
+        return list(self.set_up.steps)
 
     @property
     def states_per_second(self) -> float:
@@ -77,11 +76,9 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
     to the first counterexample)."""
     start = time.monotonic()
     symmetry = ClientSymmetry(scope.symmetric_clients) if reduce_symmetry and scope.symmetric_clients > 1 else None
-    prefix_machine = Machine(design, scope.config)
-    prefix_steps = [Step(act, prefix_machine.run(act), label) for act, label in scope.prefix]
-    machine = scope.start(design)
-    ctx = machine.ctx
-    root = machine.state
+    set_up = scope.set_up(design)
+    ctx = set_up.machine().ctx
+    root = set_up.state
     permutations: list[Permutation] = []
     if symmetry is not None:
         root, root_perm = symmetry.canonical(root)
@@ -101,19 +98,21 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
         next_frontier = []
         for node in frontier:
             pre = states[node]
-            perturbed = perturb_unreadable(ctx, pre, ISOL_PERTURBATION) if any(p.id == "ISOL" for p in pending) else pre
+            judge = StateJudge(ctx, pending, pre, judge_refusals)
             for act, op in ops:
                 post, obs = step(ctx, pre, op)
                 transitions += 1
-                refusal = post is pre and obs.outcome == Outcome.ERRNO
-                if pending and (judge_refusals or not refusal):
+                if pending and judge.judges(obs, post):
                     judged += 1
-                    for prop_id in violated_by(ctx, pending, pre, act, op, obs, post, perturbed):
+                    found = judge.violated(act, op, obs, post)
+                    for prop_id in found:
                         violations[prop_id] = Violation(node, act, len(states), time.monotonic() - start)
-                    pending = [p for p in pending if p.id not in violations]
+                    if found:
+                        pending = [p for p in pending if p.id not in violations]
+                        judge = StateJudge(ctx, pending, pre, judge_refusals)
                     if stop_at_first and violations:
                         return Exploration(graph, states, parents, violations, transitions, time.monotonic() - start,
-                                           prefix_steps, judged, symmetry, permutations)
+                                           set_up, judged, symmetry, permutations)
                 perm: Permutation = ()
                 if symmetry is not None:  # judged as it is, stored as its orbit's representative
                     post, perm = symmetry.canonical(post)
@@ -137,7 +136,7 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
         frontier = next_frontier
         if not frontier or (stop_when_all_violated and len(violations) == len(properties)):
             break
-    return Exploration(graph, states, parents, violations, transitions, time.monotonic() - start, prefix_steps,
+    return Exploration(graph, states, parents, violations, transitions, time.monotonic() - start, set_up,
                        judged, symmetry, permutations)
 
 
@@ -153,11 +152,11 @@ def path_to(exploration: Exploration, node: int) -> list[Step]:
 def counterexample(design: Design, scope: Scope, exploration: Exploration, prop: str) -> Trace:
     """The prefix, the shortest path to the violating state, and the violating step."""
     violation = exploration.violations[prop]
+    set_up = exploration.set_up
     if exploration.symmetry is None:
-        steps = [*exploration.prefix_steps, *path_to(exploration, violation.node)]
-        machine = Machine(design, scope.config, exploration.states[violation.node])
-        steps.append(Step(violation.action, machine.run(violation.action)))
-        return Trace(design, scope.config, steps, {"property": prop, "engine": "explore"})
+        last = SetUp(design, scope.config, exploration.states[violation.node], ()).machine().run(violation.action)
+        steps = [*path_to(exploration, violation.node), Step(violation.action, last)]
+        return set_up.trace_of(steps, {"property": prop, "engine": "explore"})
     # Each action of the reduced path was taken on a representative: rename it back to the processes
     # of a run from the real start, and record what that run observes.
     path: list[tuple[Action, Permutation]] = []
@@ -166,11 +165,7 @@ def counterexample(design: Design, scope: Scope, exploration: Exploration, prop:
         path.append((parent[1], exploration.permutations[node]))
         node = parent[0]
     actions = concrete_actions(exploration.permutations[0], [*path[::-1], (violation.action, None)])
-    machine = Machine(design, scope.config)
-    for prefix_step in exploration.prefix_steps:
-        machine.run(prefix_step.action)
-    steps = [*exploration.prefix_steps, *(Step(act, machine.run(act)) for act in actions)]
-    return Trace(design, scope.config, steps, {"property": prop, "engine": "explore", "symmetry": "clients"})
+    return set_up.trace(actions, {"property": prop, "engine": "explore", "symmetry": "clients"})
 
 
 def results(design: Design, scope: Scope, exploration: Exploration, properties: list[Property]) -> list[PropertyResult]:
@@ -180,7 +175,7 @@ def results(design: Design, scope: Scope, exploration: Exploration, properties: 
         trace = counterexample(design, scope, exploration, prop.id) if violation else None
         out.append(PropertyResult(
             property_id=prop.id,
-            verdict=VIOLATED if violation else HOLDS_BOUNDED,
+            verdict=Verdict.VIOLATED if violation else Verdict.HOLDS_BOUNDED,
             engine="explore",
             how=(f"counterexample: {len(trace.steps)} steps" if trace else
                  f"explore: all {len(exploration.states):,} states to depth {scope.depth} "

@@ -25,15 +25,13 @@ from memview.backends.base import Backend, BackendFailure, StepLimit
 from memview.checker.alphabet import Scope, default_scope
 from memview.checker.strategies import actions
 from memview.model.concrete import CONCRETE
-from memview.model.constants import Outcome
 from memview.model.design import Design
 from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.model.ops import Action
 from memview.model.step import step
 from memview.properties.catalogue import Property
-from memview.properties.judge import ISOL_PERTURBATION, violated_by
-from memview.properties.predicates import perturb_unreadable
+from memview.properties.judge import StateJudge
 from memview.traces.conform import allowed
 from memview.traces.trace import Step, Trace
 
@@ -105,14 +103,13 @@ def lockstep_machine(design: Design, backend: Callable[[], Backend], lenient: bo
 
 def property_machine(design: Design, scope: Scope, properties: list[Property], counters: dict[str, int],
                      first_failure: list[float]) -> type[RuleBasedStateMachine]:
-    judges_isol = any(p.id == "ISOL" for p in properties)
+    set_up = scope.set_up(design)
 
     class Properties(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.machine = scope.start(design)
-            replayed = Machine(design, scope.config)
-            self.steps = [Step(act, replayed.run(act), label) for act, label in scope.prefix]
+            self.machine = set_up.machine()
+            self.steps: list[Step] = []
             counters["examples"] += 1
 
         @rule(act=actions(design, scope.alphabet))
@@ -123,15 +120,13 @@ def property_machine(design: Design, scope: Scope, properties: list[Property], c
             self.steps.append(Step(act, Observation.of(obs)))
             counters["steps"] += 1
             self.machine.state = post
-            if post is pre and obs.outcome == Outcome.ERRNO:
-                return  # a refusal cannot violate a property (memview.checker.explore)
-            perturbed = perturb_unreadable(ctx, pre, ISOL_PERTURBATION) if judges_isol else pre
-            violated = violated_by(ctx, properties, pre, act, op, obs, post, perturbed)
+            violated = StateJudge(ctx, properties, pre).violated(act, op, obs, post)
             if violated:
                 if not first_failure:
                     first_failure.append(time.monotonic())
-                trace = Trace(design, scope.config, list(self.steps), {"engine": "fuzz", "property": violated[0]})
-                raise Divergence(f"step {len(self.steps) - 1} ({act}) violates {', '.join(violated)}", trace)
+                trace = set_up.trace_of(self.steps, {"engine": "fuzz", "property": violated[0]})
+                raise Divergence(f"step {len(set_up.steps) + len(self.steps) - 1} ({act}) violates "
+                                 f"{', '.join(violated)}", trace)
 
     return Properties
 

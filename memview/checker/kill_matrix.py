@@ -4,7 +4,7 @@ A cell runs one engine on one mutated design in a forked child (`deadline.run_wi
 `concurrent.futures.Executor` (a process pool by default), and records whether the engine killed the
 mutant, how long it took to its first counterexample, and that counterexample's length.
 
-What kills a mutant, per engine:
+What kills a mutant, per engine (each engine's `hunt` in memview.checker.registry):
 - bmc, explore, fuzz: a transition of the mutated model that violates a property (bmc and explore
   stop at the first; fuzz is `fuzz_properties`, hypothesis judging every step); the length is the
   number of steps after the scope's set-up.
@@ -27,21 +27,14 @@ from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
-from memview.backends.base import Backend
-from memview.checker.alphabet import Scope, default_scope
 from memview.checker.deadline import run_within
-from memview.checker.mutants import ENGINES, Mutant
-from memview.model.design import SEED, Design
-from memview.properties.catalogue import CATALOGUE
+from memview.checker.mutants import Mutant
+from memview.checker.registry import ENGINES, IMPLEMENTATION_ENGINES, Hunt
 from memview.schemas import MUTANTS as MUTANTS_SCHEMA
 from memview.traces.trace import Trace
 
 KILLED, SURVIVED, BUDGET, ERROR, NOT_APPLICABLE = "killed", "survived", "budget", "error", "n/a"
 STATUSES = (KILLED, SURVIVED, BUDGET, ERROR, NOT_APPLICABLE)
-EXPLORE_DEPTH = 5  # BFS stops at the first violation; the budget ends deeper searches
-BMC_DEPTH = 4
-FUZZ_EXAMPLES, FUZZ_STEPS, FUZZ_SEED = 300, 25, 0
-IMPLEMENTATION_ENGINES = ("fuzz", "corpus")
 
 
 @dataclass
@@ -142,130 +135,22 @@ def semantic_row(mutant: Mutant) -> Row:
     return Row(mutant.name, "semantic", mutant.mistake, mutant.breaks, mutant.equivalent, mutant)
 
 
-def scope_for(mutant: Mutant, design: Design, depth: int) -> Scope:
-    return default_scope(design, depth, clients=mutant.clients, active_clients=mutant.clients > 1)
-
-
-# ---- one cell: runs in a forked child under the budget
-
-def _explore(mutant: Mutant) -> Cell:
-    from memview.checker.explore import counterexample, explore
-
-    design = mutant.design()
-    scope = scope_for(mutant, design, EXPLORE_DEPTH)
-    found = explore(design, scope, list(CATALOGUE), keep_graph=False, reduce_symmetry=False, stop_at_first=True)
-    if not found.violations:
-        return Cell(mutant.name, "explore", SURVIVED, found.seconds,
-                    finding=f"no violation in {len(found.states):,} states to depth {scope.depth}")
-    prop, violation = next(iter(found.violations.items()))
-    trace = counterexample(design, scope, found, prop)
-    return Cell(mutant.name, "explore", KILLED, violation.seconds, len(trace.steps) - len(scope.prefix), prop, trace)
-
-
-def _bmc(mutant: Mutant) -> Cell:
-    from memview.checker.bmc import bmc
-    from memview.checker.result import HOLDS_BOUNDED, VIOLATED
-
-    design = mutant.design()
-    scope = scope_for(mutant, design, BMC_DEPTH)
-    started = time.monotonic()
-    results = bmc(design, scope, list(CATALOGUE), BMC_DEPTH, stop_at_first=True)
-    for result in results:
-        if result.verdict == VIOLATED and result.counterexample is not None:
-            trace = result.counterexample
-            return Cell(mutant.name, "bmc", KILLED, result.seconds, len(trace.steps) - len(scope.prefix),
-                        result.property_id, trace)
-    unknown = [r.property_id for r in results if r.verdict != HOLDS_BOUNDED]
-    note = f"; unknown: {', '.join(unknown)}" if unknown else ""
-    return Cell(mutant.name, "bmc", SURVIVED, time.monotonic() - started,
-                finding=f"no violation to depth {BMC_DEPTH}{note}")
-
-
-def _induction(mutant: Mutant) -> Cell:
-    from memview.checker.induction import prove
-
-    design = mutant.design()
-    scope = scope_for(mutant, design, 1)
-    proof = prove(design, scope.config, list(CATALOGUE))
-    unproved = [p.property_id for p in proof.proofs if not p.proved]
-    if unproved:
-        return Cell(mutant.name, "induction", KILLED, proof.seconds, None, "not proved: " + ", ".join(unproved))
-    return Cell(mutant.name, "induction", SURVIVED, proof.seconds, finding="every step property proved")
-
-
-def _fuzz(mutant: Mutant) -> Cell:
-    from memview.checker.fuzz import fuzz_properties
-
-    design = mutant.design()
-    scope = scope_for(mutant, design, 1)
-    result = fuzz_properties(design, scope, list(CATALOGUE), FUZZ_EXAMPLES, FUZZ_STEPS, FUZZ_SEED)
-    if result.trace is None:
-        return Cell(mutant.name, "fuzz", SURVIVED, result.seconds,
-                    finding=f"no violation in {result.examples} examples, {result.steps} steps")
-    return Cell(mutant.name, "fuzz", KILLED, result.first_failure_seconds or result.seconds,
-                len(result.trace.steps) - len(scope.prefix), str(result.trace.meta.get("property", "")), result.trace)
-
-
-def _first_divergence(name: str, backend_for: Callable[[Trace], Backend]) -> Cell:
-    """The regression corpus replayed on a backend per trace, up to the first trace it fails."""
-    from memview.traces.conform import DIVERGE, conform
-    from memview.traces.corpus import regression_corpus
-
-    started = time.monotonic()
-    traces = regression_corpus()
-    for trace_name, trace in traces:
-        verdict = conform(trace_name, trace, backend_for(trace))
-        if not verdict.conforms:
-            step = verdict.step if verdict.step is not None else 0
-            return Cell(name, "corpus", KILLED, time.monotonic() - started, step + 1,
-                        f"{trace_name} {'diverges' if verdict.status == DIVERGE else 'fails the backend'} at step "
-                        f"{step}", trace)
-    return Cell(name, "corpus", SURVIVED, time.monotonic() - started,
-                finding=f"all {len(traces)} regression traces conform")
-
-
-def _corpus(mutant: Mutant) -> Cell:
-    from memview.backends.model import ModelBackend
-
-    return _first_divergence(mutant.name, lambda trace: ModelBackend(pinned=mutant.apply(trace.design)))
-
-
-def _implementation_corpus(row: Row) -> Cell:
-    from memview.backends.registry import open_backend
-
-    return _first_divergence(row.name, lambda _trace: open_backend(row.backend))
-
-
-def _implementation_fuzz(row: Row) -> Cell:
-    from memview.backends.registry import open_backend
-    from memview.checker.fuzz import fuzz
-
-    scope = default_scope(SEED)
-    result = fuzz(SEED, lambda: open_backend(row.backend), FUZZ_EXAMPLES, FUZZ_STEPS, FUZZ_SEED, database=None)
-    if result.trace is None:
-        return Cell(row.name, "fuzz", SURVIVED, result.seconds,
-                    finding=f"conforms in {result.examples} examples, {result.steps} steps")
-    return Cell(row.name, "fuzz", KILLED, result.first_failure_seconds or result.seconds,
-                len(result.trace.steps) - len(scope.prefix), (result.failure or "")[:160], result.trace)
-
-
-SEMANTIC_ENGINES: dict[str, Callable[[Mutant], Cell]] = {
-    "bmc": _bmc, "induction": _induction, "explore": _explore, "fuzz": _fuzz, "corpus": _corpus,
-}
-IMPLEMENTATION_CELLS: dict[str, Callable[[Row], Cell]] = {
-    "corpus": _implementation_corpus, "fuzz": _implementation_fuzz,
-}
-assert tuple(SEMANTIC_ENGINES) == ENGINES
+def cell_of(name: str, engine: str, hunt: Hunt) -> Cell:
+    return Cell(name, engine, KILLED if hunt.found else SURVIVED, hunt.seconds, hunt.length, hunt.finding, hunt.trace)
 
 
 def run_cell(row: Row, engine: str, budget: float) -> Cell:
     """One engine on one mutant, in a child process killed at the budget. Module-level, so a
     process pool (or any executor that pickles its calls) can run it."""
+    spec = ENGINES[engine]
     if row.mutant is not None:
-        mutant = row.mutant
-        outcome = run_within(budget, lambda: SEMANTIC_ENGINES[engine](mutant))
+        mutant, hunt = row.mutant, spec.hunt
+        assert hunt is not None
+        outcome = run_within(budget, lambda: cell_of(row.name, engine, hunt(mutant)))
     else:
-        outcome = run_within(budget, lambda: IMPLEMENTATION_CELLS[engine](row))
+        hunt_backend = spec.hunt_backend
+        assert hunt_backend is not None
+        outcome = run_within(budget, lambda: cell_of(row.name, engine, hunt_backend(row.backend)))
     if outcome.value is not None:
         return outcome.value
     if outcome.timed_out:

@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from memview.checker.registry import MUTATION_ENGINES
 from memview.errors import InputError
 from memview.model.design import SEED, Design
 from memview.model.mutations import MUTATIONS_BY_NAME
 
-ENGINES = ("bmc", "induction", "explore", "fuzz", "corpus")
+ENGINES = MUTATION_ENGINES  # what a mutant's killers may name: the engines with a hunt
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from memview.traces.itf import trace_to_itf
@@ -11,17 +12,23 @@ from memview.traces.trace import Trace
 if TYPE_CHECKING:
     from memview.checker.reproduce import Reproduction
 
-HOLDS_BOUNDED = "holds (bounded)"
-VIOLATED = "violated"
-PROVED = "proved"
-UNKNOWN = "unknown"  # a solver timeout or "unknown", or a proof that did not go through: never "holds"
-VERDICTS = (HOLDS_BOUNDED, VIOLATED, PROVED, UNKNOWN)  # every verdict an engine gives (the JSON schemas' enum)
+class Verdict(StrEnum):
+    """What an engine says of a property; the value is what tables and JSON show."""
+
+    HOLDS_BOUNDED = "holds (bounded)"
+    VIOLATED = "violated"
+    PROVED = "proved"
+    UNKNOWN = "unknown"  # a solver timeout or "unknown", or a proof that did not go through: never "holds"
 
 
-@dataclass
+HOLDS_BOUNDED, VIOLATED, PROVED, UNKNOWN = Verdict  # the names readers of results compare with
+VERDICTS = tuple(v.value for v in Verdict)  # every verdict an engine gives (the JSON schemas' enum)
+
+
+@dataclass(kw_only=True)
 class PropertyResult:
     property_id: str
-    verdict: str
+    verdict: Verdict
     engine: str
     how: str
     states: int
@@ -39,7 +46,7 @@ class PropertyResult:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "property": self.property_id,
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "engine": self.engine,
             "how": self.how,
             "states": self.states,

@@ -11,17 +11,29 @@ from memview.model.context import Ctx
 from memview.model.ops import Op
 from memview.model.state import Obs, State
 from memview.properties import predicates
+from memview.properties.two_run import SecondRun
 
 StepPredicate = Callable[[Ctx, State, Op, Obs, State], Bit]
 
 
 @dataclass(frozen=True)
 class Property:
+    """A step property has a predicate of one transition; a two-run property has a second run
+    instead (memview.properties.two_run), which the engines run and compare."""
+
     id: str
     sentence: str
     source: str
-    kind: str  # "step": judged on one transition; "two-run": judged on a pair of runs
-    predicate: StepPredicate | None  # None for two-run properties (see predicates.isol)
+    predicate: StepPredicate | None = None
+    second_run: SecondRun | None = None
+
+    def __post_init__(self) -> None:
+        if (self.predicate is None) == (self.second_run is None):
+            raise ValueError(f"property {self.id}: give either a step predicate or a second run")
+
+    @property
+    def kind(self) -> str:
+        return "step" if self.second_run is None else "two-run"
 
 
 CATALOGUE: tuple[Property, ...] = (
@@ -31,8 +43,7 @@ CATALOGUE: tuple[Property, ...] = (
         "mapping protection and in A's permissions for the range covering that page.",
         "seed: 'Page protection bits are the AND of the mmap PROT_READ/PROT_WRITE/PROT_EXEC flags "
         "with the memory view driver's mapping in question.'",
-        "step",
-        predicates.and_rule,
+        predicate=predicates.and_rule,
     ),
     Property(
         "REVOKE",
@@ -40,8 +51,7 @@ CATALOGUE: tuple[Property, ...] = (
         "view pages succeeds, in any process or forked child, until a later MAP_FD covers them.",
         "seed: 'ioctl(MEMVIEW_UNMAP_FD) calls to change the mappings. This requires zapping affected "
         "process B ptes.'; vhost-user IOTLB invalidate with REPLY_ACK",
-        "step",
-        predicates.revoke,
+        predicate=predicates.revoke,
     ),
     Property(
         "XLATE",
@@ -50,8 +60,7 @@ CATALOGUE: tuple[Property, ...] = (
         "a successful shared store changes exactly that byte and no other.",
         "seed: 'accessing the page at 4GB from the start of the memory view is an access at 8GB into "
         "big-file.iso. That's because 8GB of big-file.iso was mapped at 0 with fd_offset 4GB.'",
-        "step",
-        predicates.xlate,
+        predicate=predicates.xlate,
     ),
     Property(
         "NOESC",
@@ -60,8 +69,7 @@ CATALOGUE: tuple[Property, ...] = (
         "opened for writing, and no client mapping is shared-writable without VM_MAYWRITE.",
         "seed: 'When process B uses mprotect(2) and other virtual memory syscalls it is unable to "
         "increase page permissions.'; mprotect(2) EACCES",
-        "step",
-        predicates.noesc,
+        predicate=predicates.noesc,
     ),
     Property(
         "CAP",
@@ -69,8 +77,7 @@ CATALOGUE: tuple[Property, ...] = (
         "ftruncate, F_ADD_SEALS, reopen) fails with an errno and changes nothing.",
         "seed: 'The view file descriptor does not allow ioctls. It can be safely passed to process B "
         "in the knowledge that process B can only mmap or close it'",
-        "step",
-        predicates.cap,
+        predicate=predicates.cap,
     ),
     Property(
         "ISOL",
@@ -78,8 +85,7 @@ CATALOGUE: tuple[Property, ...] = (
         "client load or execute show every client the same observations.",
         "seed: 'When process A passes shared memory file descriptors to process B there is no way for "
         "process A to revoke access' (the view must expose only what A maps)",
-        "two-run",
-        None,
+        second_run=predicates.ISOL_SECOND_RUN,
     ),
     Property(
         "INTEG",
@@ -88,8 +94,7 @@ CATALOGUE: tuple[Property, ...] = (
         "object and that is not revoked at that moment.",
         "seed: 'the VMM will pass one or more memory view fds instead of the actual guest RAM fds. "
         "This allows the VMM to ... enforce permissions'",
-        "step",
-        predicates.integ,
+        predicate=predicates.integ,
     ),
     Property(
         "MAPCHECK",
@@ -97,16 +102,14 @@ CATALOGUE: tuple[Property, ...] = (
         "memfd sealed with F_SEAL_WRITE or F_SEAL_FUTURE_WRITE.",
         "mmap(2): EACCES for PROT_WRITE|MAP_SHARED on an fd not open for writing; memfd_create(2): "
         "F_SEAL_WRITE forbids writable shared mappings",
-        "step",
-        predicates.mapcheck,
+        predicate=predicates.mapcheck,
     ),
     Property(
         "LIFE",
         "Closing an fd never changes any process's mappings and never adds access: the layout is "
         "unchanged, except that closing the control fd may revoke every range.",
         "close(2) and mmap(2): 'closing the file descriptor does not unmap the region'",
-        "step",
-        predicates.life,
+        predicate=predicates.life,
     ),
     Property(
         "FAULT",
@@ -115,16 +118,14 @@ CATALOGUE: tuple[Property, ...] = (
         "protection, SIGBUS/BUS_ADRERR past the view's size or on a page wholly past the backing object's "
         "end, and the design's named signals for an unconfigured page and for a denied access.",
         "seed: 'a SIGSEGV/SIGBUS signal is raised'; sigaction(2) si_code values; mmap(2) SIGBUS",
-        "step",
-        predicates.fault,
+        predicate=predicates.fault,
     ),
     Property(
         "SEAL",
         "A memfd's contents never change while it carries F_SEAL_WRITE, and its size never shrinks "
         "under F_SEAL_SHRINK nor grows under F_SEAL_GROW, whatever is done through the view.",
         "memfd_create(2) and fcntl(2) F_ADD_SEALS",
-        "step",
-        predicates.seal,
+        predicate=predicates.seal,
     ),
 )
 

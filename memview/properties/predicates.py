@@ -15,7 +15,6 @@ from memview.model.algebra import (
     equal,
     has_bits,
     merge,
-    replace,
     subset,
     umin,
 )
@@ -36,7 +35,6 @@ from memview.model.constants import (
 )
 from memview.model.context import Ctx
 from memview.model.design import FAULT_SIGNALS
-from memview.model.interval_map import IntervalMap
 from memview.model.ops import OPS_BY_NAME, Op
 from memview.model.queries import (
     Place,
@@ -49,6 +47,7 @@ from memview.model.queries import (
     readable_bits,
 )
 from memview.model.state import Obs, State
+from memview.properties.two_run import SecondRun
 
 
 def is_op(ctx: Ctx, op: Op, *names: str) -> Bit:
@@ -339,17 +338,12 @@ def unreadable_spans(ctx: Ctx, state: State, obj_index: int) -> list[tuple[int, 
     return spans
 
 
-def perturb_unreadable(ctx: Ctx, state: State, value: int) -> State:
-    """The state with every backing byte no client may read set to value (concrete only)."""
-    objs = []
-    for index, obj in enumerate(state.objs):
-        data: IntervalMap = obj.data
-        for lo, hi in unreadable_spans(ctx, state, index):
-            data = data.set_range(lo, hi, value)
-        objs.append(replace(obj, data=data))
-    return replace(state, objs=tuple(objs))
-
-
 def isol(ctx: Ctx, op: Op, obs_a: Obs, obs_b: Obs) -> Bit:
     """Two runs that differ only in unreadable bytes show a client the same observation."""
     return implies(ctx, by_client(ctx, op), equal(ctx.alg, obs_a, obs_b))
+
+
+# The value every hidden byte takes in ISOL's concrete second run: any value differs from some
+# byte, and 0xA5 differs from the zero of a hole and from every byte the scopes write.
+ISOL_SECOND_RUN = SecondRun(hidden_spans=unreadable_spans, visible=readable_somewhere, agree=isol, value=0xA5,
+                            clients_only=True)

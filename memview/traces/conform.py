@@ -16,10 +16,10 @@ from memview.backends.base import Backend, BackendFailure, StepLimit
 from memview.errors import InputError
 from memview.model.constants import Signal
 from memview.model.design import Design
-from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.traces.explain import layout_before
-from memview.traces.trace import Step, Trace
+from memview.traces.replay import observed_steps, replay
+from memview.traces.trace import Trace
 
 CONFORM, DIVERGE, BACKEND_FAILED = "conform", "diverge", "backend-failed"
 
@@ -90,13 +90,12 @@ class Verdict:
 def check_recorded(trace: Trace, name: str, design_option: str = "--design") -> None:
     """A trace whose recorded observations its own design no longer gives was made for other
     semantics: judging a backend by it would mislead, so it is refused as bad input."""
-    machine = Machine(trace.design, trace.config)
-    for index, step in enumerate(trace.steps):
-        now = machine.run(step.action)
-        if now != step.observation:
-            raise InputError(f"{name}: step {index}",
-                             f"recorded {step.observation} but design {trace.design.name} gives {now}: the trace "
-                             f"was made for another design (judge it against one with {design_option})")
+    for replayed in replay(trace):
+        if not replayed.matches:
+            raise InputError(f"{name}: step {replayed.index}",
+                             f"recorded {replayed.step.observation} but design {trace.design.name} gives "
+                             f"{replayed.observed}: the trace was made for another design (judge it against one "
+                             f"with {design_option})")
 
 
 def held_to(name: str, trace: Trace, design: Design | None, design_option: str = "--design") -> Trace:
@@ -122,24 +121,21 @@ def judged_as(trace: Trace, design: Design | None) -> Trace:
     """The trace held to another design: same operations, that design's observations."""
     if design is None or design == trace.design:
         return trace
-    machine = Machine(design, trace.config)
-    steps = [Step(s.action, machine.run(s.action), s.label) for s in trace.steps]
-    return Trace(design, trace.config, steps, dict(trace.meta))
+    return Trace(design, trace.config, observed_steps(trace, design), dict(trace.meta))
 
 
 def conform(name: str, trace: Trace, backend: Backend, lenient: bool = False,
             limit: StepLimit | None = None) -> Verdict:
     """Run every step on a fresh instance of the backend; stop at the first divergence or failure."""
     limit = limit or StepLimit()
-    model = Machine(trace.design, trace.config)
     started = time.monotonic()
     verdict = Verdict(name, trace, CONFORM, 0, 0.0)
     try:
         backend.start(trace.design, trace.config)
-        for index, step in enumerate(trace.steps):
-            expected = model.run(step.action)
+        for replayed in replay(trace):
+            index, expected = replayed.index, replayed.observed
             try:
-                observed = backend.perform(step.action, limit)
+                observed = backend.perform(replayed.step.action, limit)
             except BackendFailure as failure:
                 verdict = Verdict(name, trace, BACKEND_FAILED, index, 0.0, index, expected, None, str(failure))
                 break

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from memview.model.design import Design
-from memview.model.machine import Machine
 from memview.model.observation import Observation
+from memview.traces.replay import replay
 from memview.traces.trace import Trace
 
 
@@ -48,15 +48,13 @@ class TraceChange:
 def trace_change(name: str, trace: Trace, design: Design | None = None) -> TraceChange:
     """The trace's operations replayed on the model under `design` (default: its own), every step
     compared with what the trace recorded."""
-    machine = Machine(design or trace.design, trace.config)
     first: tuple[int, Observation] | None = None
     changed = 0
-    for index, step in enumerate(trace.steps):
-        now = machine.run(step.action)
-        if now != step.observation:
+    for replayed in replay(trace, design):
+        if not replayed.matches:
             changed += 1
             if first is None:
-                first = (index, now)
+                first = (replayed.index, replayed.observed)
     if first is None:
         return TraceChange(name, len(trace.steps), None)
     index, now = first

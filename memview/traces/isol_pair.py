@@ -2,8 +2,8 @@
 
 ISOL compares two runs with the same operations whose backing bytes differ only where no range
 lets a client read. A trace records run 1; run 2 is the same operations with, just before a
-client's step, every such byte set to ISOL_PERTURBATION (memview.properties.judge, the rule every
-engine's self-check uses). The pair is the first client step where the two runs' observations
+client's step, every such byte set to the value of ISOL's second run (memview.properties.two_run, as
+every engine's self-check has it). The pair is the first client step where the two runs' observations
 differ: what the client saw there depends on a byte it had no right to see.
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from memview.model.concrete import CONCRETE
-from memview.model.machine import Machine
 from memview.model.observation import Observation
-from memview.properties.judge import ISOL_PERTURBATION, second_run
-from memview.properties.predicates import isol, unreadable_spans
+from memview.properties.catalogue import BY_ID, Property
+from memview.properties.judge import StateJudge
+from memview.traces.replay import replay
 from memview.traces.trace import Trace
 
 
@@ -37,17 +36,16 @@ class IsolPair:
     hidden: tuple[HiddenSpan, ...]
 
 
-def isol_pair(trace: Trace) -> IsolPair | None:
-    """The pair for a trace that violates ISOL on the model, or None when no step does."""
-    machine = Machine(trace.design, trace.config)
-    for index, step in enumerate(trace.steps):
-        pre = machine.state
-        op = step.action.to_op(CONCRETE)
-        post, obs = machine.transition(pre, step.action)
-        other = second_run(machine.ctx, pre, op)
-        if not isol(machine.ctx, op, obs, other):
+def isol_pair(trace: Trace, prop: Property = BY_ID["ISOL"]) -> IsolPair | None:
+    """The pair for a trace that violates a two-run property (ISOL) on the model, or None when no
+    step does."""
+    run = prop.second_run
+    assert run is not None, f"{prop.id} is not a two-run property"
+    for replayed in replay(trace):
+        ctx, pre, op = replayed.ctx, replayed.pre, replayed.op
+        other = StateJudge(ctx, [prop], pre).second_observation(prop, op)
+        if not run.agree(ctx, op, replayed.obs, other):
             hidden = [HiddenSpan(slot, lo, hi) for slot, obj in enumerate(pre.objs) if obj.exists
-                      for lo, hi in unreadable_spans(machine.ctx, pre, slot)]
-            return IsolPair(index, ISOL_PERTURBATION, Observation.of(obs), Observation.of(other), tuple(hidden))
-        machine.state = post
+                      for lo, hi in run.hidden_spans(ctx, pre, slot)]
+            return IsolPair(replayed.index, run.value, replayed.observed, Observation.of(other), tuple(hidden))
     return None
