@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from memview.checker.deadline import run_within
@@ -33,22 +34,34 @@ from memview.checker.registry import ENGINES, IMPLEMENTATION_ENGINES, Hunt
 from memview.schemas import MUTANTS as MUTANTS_SCHEMA
 from memview.traces.trace import Trace
 
-KILLED, SURVIVED, BUDGET, ERROR, NOT_APPLICABLE = "killed", "survived", "budget", "error", "n/a"
-STATUSES = (KILLED, SURVIVED, BUDGET, ERROR, NOT_APPLICABLE)
+
+class CellStatus(StrEnum):
+    """What one engine did to one mutant; the value is what the matrix and its JSON show."""
+
+    KILLED = "killed"
+    SURVIVED = "survived"
+    BUDGET = "budget"  # no answer within the budget
+    ERROR = "error"  # the engine itself failed: an error of the matrix, never a kill or a survival
+    NOT_APPLICABLE = "n/a"
 
 
-@dataclass
+KILLED, SURVIVED, BUDGET, ERROR, NOT_APPLICABLE = CellStatus
+STATUSES = tuple(status.value for status in CellStatus)
+
+
+@dataclass(kw_only=True)
 class Cell:
     mutant: str
     engine: str
-    status: str
+    status: CellStatus
     seconds: float  # to the first counterexample when killed; otherwise the time spent
     length: int | None = None
     finding: str = ""  # the property violated, the divergent trace and step, or why not
     trace: Trace | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"status": self.status, "seconds": round(self.seconds, 3), "finding": self.finding}
+        out: dict[str, Any] = {"status": self.status.value, "seconds": round(self.seconds, 3),
+                               "finding": self.finding}
         if self.length is not None:
             out["length"] = self.length
         return out
@@ -136,7 +149,8 @@ def semantic_row(mutant: Mutant) -> Row:
 
 
 def cell_of(name: str, engine: str, hunt: Hunt) -> Cell:
-    return Cell(name, engine, KILLED if hunt.found else SURVIVED, hunt.seconds, hunt.length, hunt.finding, hunt.trace)
+    return Cell(mutant=name, engine=engine, status=CellStatus.KILLED if hunt.found else CellStatus.SURVIVED,
+                seconds=hunt.seconds, length=hunt.length, finding=hunt.finding, trace=hunt.trace)
 
 
 def run_cell(row: Row, engine: str, budget: float) -> Cell:
@@ -154,8 +168,10 @@ def run_cell(row: Row, engine: str, budget: float) -> Cell:
     if outcome.value is not None:
         return outcome.value
     if outcome.timed_out:
-        return Cell(row.name, engine, BUDGET, outcome.seconds, finding=f"no answer within {budget:g} s")
-    return Cell(row.name, engine, ERROR, outcome.seconds, finding=outcome.error or "")
+        return Cell(mutant=row.name, engine=engine, status=CellStatus.BUDGET, seconds=outcome.seconds,
+                    finding=f"no answer within {budget:g} s")
+    return Cell(mutant=row.name, engine=engine, status=CellStatus.ERROR, seconds=outcome.seconds,
+                finding=outcome.error or "")
 
 
 def run_matrix(rows: list[Row], engines: tuple[str, ...], budget: float, executor: Executor,

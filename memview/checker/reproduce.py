@@ -10,23 +10,31 @@ step and what it showed instead; a backend that crashes or hangs is a verdict ab
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from memview.backends.registry import open_backend
 from memview.checker.result import PropertyResult
 from memview.traces.conform import BACKEND_FAILED, CONFORM, conform
 
-REPRODUCED, NOT_REPRODUCED, FAILED = "reproduced", "not reproduced", "backend failed"
+
+class Reproduced(StrEnum):
+    REPRODUCED = "reproduced"
+    NOT_REPRODUCED = "not reproduced"
+    FAILED = "backend failed"
 
 
-@dataclass(frozen=True)
+REPRODUCED, NOT_REPRODUCED, FAILED = Reproduced
+
+
+@dataclass(frozen=True, kw_only=True)
 class Reproduction:
     backend: str
-    status: str  # REPRODUCED, NOT_REPRODUCED or FAILED
+    status: Reproduced
     detail: str  # the conformance verdict's headline
 
     def to_json(self) -> dict[str, Any]:
-        return {"backend": self.backend, "status": self.status, "detail": self.detail}
+        return {"backend": self.backend, "status": self.status.value, "detail": self.detail}
 
 
 def reproduce(result: PropertyResult, backend_spec: str) -> Reproduction:
@@ -35,7 +43,7 @@ def reproduce(result: PropertyResult, backend_spec: str) -> Reproduction:
     name = result.trace_file or f"{result.property_id} counterexample ({result.engine})"
     verdict = conform(name, trace, open_backend(backend_spec, "--replay"))
     status = {CONFORM: REPRODUCED, BACKEND_FAILED: FAILED}.get(verdict.status, NOT_REPRODUCED)
-    return Reproduction(backend_spec, status, verdict.headline())
+    return Reproduction(backend=backend_spec, status=status, detail=verdict.headline())
 
 
 def reproduce_all(results: list[PropertyResult], backend_specs: tuple[str, ...]) -> None:

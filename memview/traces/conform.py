@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from memview.backends.base import Backend, BackendFailure, StepLimit
@@ -21,7 +22,16 @@ from memview.traces.explain import layout_before
 from memview.traces.replay import observed_steps, replay
 from memview.traces.trace import Trace
 
-CONFORM, DIVERGE, BACKEND_FAILED = "conform", "diverge", "backend-failed"
+
+class Status(StrEnum):
+    """A conformance verdict; the value is what tables, JSON and JUnit show."""
+
+    CONFORM = "conform"
+    DIVERGE = "diverge"
+    BACKEND_FAILED = "backend-failed"
+
+
+CONFORM, DIVERGE, BACKEND_FAILED = Status
 
 
 def allowed(expected: Observation, lenient: bool) -> Callable[[Observation], bool]:
@@ -36,11 +46,11 @@ def allowed(expected: Observation, lenient: bool) -> Callable[[Observation], boo
     return lambda seen: seen == expected
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Verdict:
     name: str  # the trace's file or description
     trace: Trace  # as judged: its design is the design the backend was held to
-    status: str  # CONFORM, DIVERGE or BACKEND_FAILED
+    status: Status
     steps_run: int
     seconds: float
     step: int | None = None  # where it diverged or the backend failed
@@ -74,7 +84,7 @@ class Verdict:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"trace": self.name, "status": self.status, "steps_run": self.steps_run,
+        out: dict[str, Any] = {"trace": self.name, "status": self.status.value, "steps_run": self.steps_run,
                                "seconds": round(self.seconds, 4)}
         if self.step is not None:
             out.update(step=self.step, action=self.trace.steps[self.step].action.readable(), layout=self.layout)
@@ -129,7 +139,7 @@ def conform(name: str, trace: Trace, backend: Backend, lenient: bool = False,
     """Run every step on a fresh instance of the backend; stop at the first divergence or failure."""
     limit = limit or StepLimit()
     started = time.monotonic()
-    verdict = Verdict(name, trace, CONFORM, 0, 0.0)
+    verdict = Verdict(name=name, trace=trace, status=Status.CONFORM, steps_run=0, seconds=0.0)
     try:
         backend.start(trace.design, trace.config)
         for replayed in replay(trace):
@@ -137,14 +147,17 @@ def conform(name: str, trace: Trace, backend: Backend, lenient: bool = False,
             try:
                 observed = backend.perform(replayed.step.action, limit)
             except BackendFailure as failure:
-                verdict = Verdict(name, trace, BACKEND_FAILED, index, 0.0, index, expected, None, str(failure))
+                verdict = Verdict(name=name, trace=trace, status=Status.BACKEND_FAILED, steps_run=index, seconds=0.0,
+                                  step=index, expected=expected, failure=str(failure))
                 break
             verdict.steps_run = index + 1
             if not allowed(expected, lenient)(observed):
-                verdict = Verdict(name, trace, DIVERGE, index + 1, 0.0, index, expected, observed)
+                verdict = Verdict(name=name, trace=trace, status=Status.DIVERGE, steps_run=index + 1, seconds=0.0,
+                                  step=index, expected=expected, observed=observed)
                 break
     except BackendFailure as failure:  # at set-up
-        verdict = Verdict(name, trace, BACKEND_FAILED, 0, 0.0, None, None, None, f"at set-up: {failure}")
+        verdict = Verdict(name=name, trace=trace, status=Status.BACKEND_FAILED, steps_run=0, seconds=0.0,
+                          failure=f"at set-up: {failure}")
     finally:
         backend.stop()
     verdict.seconds = time.monotonic() - started
