@@ -40,7 +40,7 @@ class LockstepStep:
         return self.seen_by_a != self.seen_by_b
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DiffResult:
     design_a: Design
     design_b: Design
@@ -107,7 +107,8 @@ def lockstep(design_a: Design, design_b: Design, depth: int, progress: Progress 
     for act, label in scope.prefix:
         prefix.append(LockstepStep(act, label, machine_a.run(act), machine_b.run(act)))
         if prefix[-1].differs:
-            return DiffResult(design_a, design_b, scope, prefix, 1, len(prefix), time.monotonic() - started)
+            return DiffResult(design_a=design_a, design_b=design_b, scope=scope, steps=prefix, pairs=1,
+                              transitions=len(prefix), seconds=time.monotonic() - started)
     alphabet = _alphabet(scope, scope_b)
     root = (machine_a.state, machine_b.state)
     parent: dict[tuple[State, State], tuple[tuple[State, State], LockstepStep] | None] = {root: None}
@@ -132,8 +133,8 @@ def lockstep(design_a: Design, design_b: Design, depth: int, progress: Progress 
                 transitions += 1
                 step = LockstepStep(act, "", Observation.of(obs_a), Observation.of(obs_b))
                 if step.differs:
-                    return DiffResult(design_a, design_b, scope, [*path_to(pair), step], len(parent), transitions,
-                                      time.monotonic() - started)
+                    return DiffResult(design_a=design_a, design_b=design_b, scope=scope, steps=[*path_to(pair), step],
+                                      pairs=len(parent), transitions=transitions, seconds=time.monotonic() - started)
                 successor = (post_a, post_b)
                 if successor not in parent:
                     parent[successor] = (pair, step)
@@ -143,7 +144,8 @@ def lockstep(design_a: Design, design_b: Design, depth: int, progress: Progress 
         frontier = next_frontier
         if not frontier:
             break
-    return DiffResult(design_a, design_b, scope, None, len(parent), transitions, time.monotonic() - started)
+    return DiffResult(design_a=design_a, design_b=design_b, scope=scope, steps=None, pairs=len(parent),
+                      transitions=transitions, seconds=time.monotonic() - started)
 
 
 def compare_properties(result: DiffResult, properties: list[Property], depth: int) -> None:

@@ -46,7 +46,7 @@ class Divergence(AssertionError):
         self.trace = trace
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FuzzResult:
     examples: int
     steps: int
@@ -172,6 +172,7 @@ def _run(machine: type[RuleBasedStateMachine], examples: int, steps: int, seed: 
         run_state_machine_as_test(machine, settings=config) if seed is None else test_case().runTest()
     except Divergence as divergence:
         first = first_failure[0] - started if first_failure else None
-        return FuzzResult(counters["examples"], counters["steps"], time.monotonic() - started, str(divergence),
-                          divergence.trace, first)
-    return FuzzResult(counters["examples"], counters["steps"], time.monotonic() - started, None, None)
+        return FuzzResult(examples=counters["examples"], steps=counters["steps"], seconds=time.monotonic() - started,
+                          failure=str(divergence), trace=divergence.trace, first_failure_seconds=first)
+    return FuzzResult(examples=counters["examples"], steps=counters["steps"], seconds=time.monotonic() - started,
+                      failure=None, trace=None)
