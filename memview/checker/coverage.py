@@ -81,11 +81,10 @@ def cover_edges(design: Design, scope: Scope, exploration: Exploration, abstract
         walk = _walk(outgoing, uncovered)
         if not walk:
             break  # nothing uncovered is reachable from the set-up any more
-        steps = [*exploration.prefix_steps, *(Step(t.action, t.observation) for t in walk)]
         name = f"{design.name}-edges-{len(traces) + 1:02d}"
-        traces.append((name, Trace(design, scope.config, steps, {
+        traces.append((name, exploration.set_up.trace_of((Step(t.action, t.observation) for t in walk), {
             "coverage": f"edges of the {abstraction} graph, depth {scope.depth}",
-            "prefix_steps": len(exploration.prefix_steps)})))
+            "prefix_steps": len(exploration.set_up.steps)})))
     missing = [f"{a}->{b} {label}" for a, b, label in sorted(uncovered)]
     return Coverage("edges", design, traces, len(goals), len(goals) - len(uncovered), missing, len(goals))
 
@@ -216,7 +215,7 @@ def generate_traces(design: Design, kinds: tuple[str, ...], depth: int | None = 
     for kind in dict.fromkeys(kinds):
         at = depth or (2 if kind == "edges" else 3)
         scope = default_scope(design, at)
-        scope.start(design)
+        scope.set_up(design)  # a design the set-up cannot serve is bad input, before any search
         if kind == "edges":
             exploration = bounded_exploration(design, scope, abstraction, Limits(max_nodes=1 << 30))
             results.append(cover_edges(design, scope, exploration, abstraction))
