@@ -26,13 +26,23 @@ from typing import Any, Protocol
 
 from memview.backends.base import BackendFailure
 from memview.errors import InputError
-from memview.generated import argument_schema, closed, generated_file_main, ref, render_json
-from memview.model.algebra import MASK
-from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
-from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
+from memview.generated import (
+    action_schemas,
+    argument_schema,
+    bigint,
+    closed,
+    config_properties,
+    decision_variants,
+    generated_file_main,
+    observation_schemas,
+    ref,
+    render_json,
+    uint64,
+)
+from memview.model.config import Config
 from memview.model.design import DECISIONS, DECISIONS_BY_NAME, Design, design_from_json
 from memview.model.observation import Observation
-from memview.model.ops import OPS, OPS_BY_NAME, Action, action_from_json
+from memview.model.ops import OPS_BY_NAME, Action, action_from_json
 
 PROTOCOL_VERSION = 1
 MAX_LINE = 1 << 20  # bytes in one message, newline excluded; a longer line is garbage
@@ -550,45 +560,9 @@ def _argument(kind: str) -> dict[str, Any]:
     return argument_schema(kind, ref("uint64"), byte, {"type": "string", "pattern": "^[r-][w-][x-]$"})
 
 
-def _actions() -> list[dict[str, Any]]:
-    actions = []
-    for spec in OPS:
-        properties: dict[str, Any] = {"op": {"const": spec.name}, "proc": ref("uint64")}
-        for name, kind in spec.args:
-            properties[name] = _argument(kind)
-        actions.append({"title": spec.name, **closed(properties, ["op", "proc", *[n for n, _ in spec.args]],
-                                                      spec.summary)})
-    return actions
-
-
-def _observations() -> list[dict[str, Any]]:
-    observations = [
-        closed({"outcome": {"const": "ok"}, "value": ref("word")}, ["outcome", "value"]),
-        closed({"outcome": {"const": "errno"}, "errno": {"enum": [e.name for e in Errno]}}, ["outcome", "errno"]),
-    ]
-    for signal in Signal:
-        codes = [name for (sig, _), name in SIGNAL_CODE_NAMES.items() if sig == signal]
-        observations.append(closed(
-            {"outcome": {"const": "signal"}, "signal": {"const": signal.name}, "si_code": {"enum": codes}},
-            ["outcome", "signal", "si_code"]))
-    return observations
-
-
-def _config() -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    for field in dataclasses.fields(Config):
-        if field.name == "page_size":
-            properties[field.name] = {"enum": [1 << i for i in range(MAX_PAGE_SIZE.bit_length())]}
-        else:
-            low, high = BOUND_LIMITS[field.name]
-            properties[field.name] = {"type": "integer", "minimum": low, "maximum": high}
-    return closed(properties, [f.name for f in dataclasses.fields(Config)])
-
-
 def _design() -> dict[str, Any]:
-    decisions = {d.name: {"enum": list(d.variants)} for d in DECISIONS}
     return closed({"name": {"type": "string"},
-                    "decisions": closed(decisions, [d.name for d in DECISIONS])}, ["name", "decisions"])
+                    "decisions": closed(decision_variants(), [d.name for d in DECISIONS])}, ["name", "decisions"])
 
 
 def build_schema() -> dict[str, Any]:
@@ -620,7 +594,7 @@ def build_schema() -> dict[str, Any]:
                  "operations": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
                                 "description": "the operations implemented; unknown names are ignored"},
                  "decisions": {"type": "object", "additionalProperties": {"type": "string"},
-                               "properties": {d.name: {"enum": list(d.variants)} for d in DECISIONS},
+                               "properties": decision_variants(),
                                "description": "the variant of each decision the peer implements (claims only "
                                               "what it knows); unknown decisions are ignored"}},
                 ["type", "protocol", "implementation", "operations", "decisions"],
@@ -633,12 +607,11 @@ def build_schema() -> dict[str, Any]:
                             "message": {"type": "string"}}, ["type", "step", "message"],
                            "peer -> memview: the implementation itself failed (null step: request unreadable)"),
             "design": _design(),
-            "config": _config(),
-            "action": {"oneOf": _actions()},
-            "observation": {"oneOf": _observations()},
-            "uint64": {"type": "integer", "minimum": 0, "maximum": MASK},
-            "word": {"oneOf": [ref("uint64"), closed(
-                {"#bigint": {"type": "string", "pattern": f"^[0-9]{{1,{len(str(MASK))}}}$"}}, ["#bigint"])]},
+            "config": closed(config_properties(), [f.name for f in dataclasses.fields(Config)]),
+            "action": {"oneOf": action_schemas(_argument, ref("uint64"), summaries=True)},
+            "observation": {"oneOf": observation_schemas()},
+            "uint64": uint64(),
+            "word": {"oneOf": [ref("uint64"), bigint()]},
         },
     }
 
