@@ -7,9 +7,9 @@ the top: a lazy import delays the dependency, it does not remove it.
 
 Imports under `if TYPE_CHECKING:` are held to the layers (a type from a higher layer in a signature
 is a dependency on that layer) but not to the cycle rule: they never run, so they cannot make an
-import-time cycle, and two modules of one layer whose types name each other (checker.result's
-results carry checker.reproduce's Reproduction, which reproduce builds from results) is how Python
-annotates mutually referring types.
+import-time cycle, and two modules of one layer whose types name each other is how Python annotates
+mutually referring types (checker.result's PropertyResult holds checker.reproduce's Reproductions,
+which reproduce makes from a PropertyResult).
 
 The checker is run on small fake packages too, so it is shown to fail on a cycle, an upward import
 and an unplaced module.
