@@ -13,11 +13,12 @@ from report import report
 
 from memview.backends.base import StepLimit
 from memview.backends.registry import open_backend
+from memview.checker.corpus_build import seed_scenario
 from memview.model.constants import MMAP_BASE
 from memview.model.machine import Machine
 from memview.model.ops import action
 from memview.traces.conform import conform
-from memview.traces.corpus import regression_corpus, seed_scenario
+from memview.traces.corpus import regression_corpus
 from memview.traces.trace import Step, Trace
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from memview.model.algebra import MASK
+from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
+from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
+from memview.model.design import DECISIONS
+from memview.model.ops import OPS
 
 
 def render_json(document: dict[str, Any]) -> str:
@@ -115,3 +122,62 @@ def generated_files_main(prog: str, description: str, files: dict[str, tuple[Pat
             print(f"{path} is out of date; run `{regenerate}`", file=sys.stderr)
             stale += 1
     return 1 if stale else 0
+
+
+# What the trace and the protocol schemas both say about the model: they differ only in how a word
+# is written (a trace allows {"#bigint": ...} everywhere, memview sends plain integers) and in what
+# each wraps around these pieces.
+
+
+def uint64() -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "maximum": MASK}
+
+
+def bigint() -> dict[str, Any]:
+    """A 64-bit word as ITF's {"#bigint": "digits"} (the reader checks the upper bound exactly)."""
+    return closed({"#bigint": {"type": "string", "pattern": f"^[0-9]{{1,{len(str(MASK))}}}$"}}, ["#bigint"])
+
+
+def action_schemas(argument: Callable[[str], dict[str, Any]], proc: dict[str, Any],
+                   extra: Mapping[str, dict[str, Any]] | None = None, summaries: bool = False) -> list[dict[str, Any]]:
+    """One closed object per operation: op, proc, the `extra` members, then its arguments (each kind
+    as `argument` writes it); each described by the operation's summary when `summaries`."""
+    actions = []
+    for spec in OPS:
+        properties: dict[str, Any] = {"op": {"const": spec.name}, "proc": proc, **(extra or {})}
+        for name, kind in spec.args:
+            properties[name] = argument(kind)
+        required = ["op", "proc", *[name for name, _ in spec.args]]
+        actions.append({"title": spec.name, **closed(properties, required, spec.summary if summaries else "")})
+    return actions
+
+
+def observation_schemas() -> list[dict[str, Any]]:
+    """Every observation as Observation.to_json writes it, its value a `word` of the schema's $defs."""
+    observations = [
+        closed({"outcome": {"const": "ok"}, "value": ref("word")}, ["outcome", "value"]),
+        closed({"outcome": {"const": "errno"}, "errno": {"enum": [e.name for e in Errno]}}, ["outcome", "errno"]),
+    ]
+    for signal in Signal:
+        codes = [name for (sig, _), name in SIGNAL_CODE_NAMES.items() if sig == signal]
+        observations.append(closed(
+            {"outcome": {"const": "signal"}, "signal": {"const": signal.name}, "si_code": {"enum": codes}},
+            ["outcome", "signal", "si_code"]))
+    return observations
+
+
+def config_properties() -> dict[str, Any]:
+    """Each bound of a Config: the page size a power of two, the others within their limits."""
+    properties: dict[str, Any] = {}
+    for field in dataclasses.fields(Config):
+        if field.name == "page_size":
+            properties[field.name] = {"enum": [1 << i for i in range(MAX_PAGE_SIZE.bit_length())]}
+        else:
+            low, high = BOUND_LIMITS[field.name]
+            properties[field.name] = {"type": "integer", "minimum": low, "maximum": high}
+    return properties
+
+
+def decision_variants() -> dict[str, Any]:
+    """Each open decision by name, its value one of its variants."""
+    return {d.name: {"enum": list(d.variants)} for d in DECISIONS}

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from _pytest._io import TerminalWriter
 
     from memview.backends.base import StepLimit
+    from memview.trace_selection import SelectedTrace
     from memview.traces.conform import Verdict
-    from memview.traces.selection import SelectedTrace
 
 BACKEND, DESIGN, TRACES, TIMEOUT, LENIENT = (
     "memview_backend", "memview_design", "memview_traces", "memview_timeout", "memview_lenient")
@@ -96,8 +96,8 @@ def _design_spec(spec: str, root: Path) -> str:
 def make_plan(config: pytest.Config, backend: str) -> Plan:
     from memview.backends.registry import open_backend
     from memview.model.design import load_design
+    from memview.trace_selection import select_traces
     from memview.traces.conform import step_limit
-    from memview.traces.selection import select_traces
 
     backend_option = BACKEND_FLAG if config.getoption(BACKEND_FLAG_DEST) else BACKEND
     with reported_as(backend_option):

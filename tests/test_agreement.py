@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from memview.checker.alphabet import default_scope
+from memview.checker.corpus_build import seed_scenario
 from memview.checker.mutants import MUTANTS, MUTANTS_BY_NAME
 from memview.checker.strategies import actions as memview_actions
 from memview.model.concrete import CONCRETE
@@ -28,7 +29,7 @@ from memview.model.ops import Action
 from memview.model.state import State
 from memview.model.step import step
 from memview.model.symbolic import SYMBOLIC, lift, lift_table
-from memview.traces.corpus import load_corpus, seed_scenario
+from memview.traces.corpus import load_corpus
 
 CONFIG = Config(page_size=4096, ranges=3, objects=2, fds=5, clients=1, fork_slots=1, vmas=3)
 

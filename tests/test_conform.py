@@ -13,12 +13,13 @@ import pytest
 
 from memview.backends.base import BackendFailure, StepLimit
 from memview.backends.model import ModelBackend
+from memview.checker.corpus_build import CORPUS_PARTS, corpus_part
 from memview.model.config import Config
 from memview.model.design import DECISIONS, SEED, Design
 from memview.model.observation import Observation
 from memview.properties.catalogue import BY_ID
 from memview.traces.conform import BACKEND_FAILED, CONFORM, DIVERGE, allowed, conform
-from memview.traces.corpus import CORPUS_PARTS, corpus_part, load_corpus, takes_broken_variant
+from memview.traces.corpus import load_corpus, takes_broken_variant
 from memview.traces.itf import read_trace, trace_to_itf
 from memview.traces.junit import junit_xml
 from memview.traces.minimise import minimise
@@ -36,7 +37,7 @@ def memview(*args: str) -> subprocess.CompletedProcess[str]:
 def test_the_committed_corpus_is_current(part: str) -> None:
     built = {f"{name}.itf.json": trace_to_itf(trace) for name, trace in CORPUS_PARTS[part]().items()}
     committed = {name: trace_to_itf(trace) for name, trace in CORPUS.items() if corpus_part(name) == part}
-    assert committed == built, "run python -m memview.traces.corpus --write"
+    assert committed == built, "run python -m memview.checker.corpus_build --write"
 
 
 def test_every_committed_trace_belongs_to_a_part() -> None:

@@ -19,20 +19,8 @@ import pytest
 
 from memview.backends.base import BackendFailure, StepLimit
 from memview.backends.exec import ExecBackend, serve_command
-from memview.backends.protocol import (
-    MAX_LINE,
-    Client,
-    FdChannel,
-    ObsReply,
-    ProtocolError,
-    build_schema,
-    decode,
-    encode,
-    main,
-    op_message,
-    parse_reply,
-    render,
-)
+from memview.backends.framing import MAX_LINE, FdChannel, ProtocolError, decode, encode
+from memview.backends.protocol import Client, ObsReply, build_schema, main, op_message, parse_reply, render
 from memview.backends.registry import open_backend
 from memview.errors import InputError
 from memview.model.config import Config

@@ -10,10 +10,10 @@ from memview.backends.model import ModelBackend
 from memview.checker.alphabet import default_scope
 from memview.checker.bmc import bmc
 from memview.checker.check import Report, finish_counterexamples
+from memview.checker.corpus_build import FDPASS_EXPLOITS, fdpass_exploit
 from memview.model.design import BUILTIN
 from memview.properties.catalogue import CATALOGUE, select_properties
 from memview.traces.conform import CONFORM, DIVERGE, conform, judged_as
-from memview.traces.corpus import FDPASS_EXPLOITS, fdpass_exploit
 from memview.traces.explain import explain, explain_json
 from memview.traces.minimise import minimise
 from memview.traces.oracles import violates

@@ -22,6 +22,7 @@ from memview.backends.linux.backend import LinuxBackend
 from memview.checker.alphabet import default_scope
 from memview.checker.bmc import bmc
 from memview.checker.check import Report, finish_counterexamples
+from memview.checker.corpus_build import seed_scenario
 from memview.checker.fuzz import fuzz
 from memview.checker.reproduce import REPRODUCED, reproduce
 from memview.checker.strategies import actions
@@ -33,7 +34,7 @@ from memview.model.ops import Action, action
 from memview.model.state import State
 from memview.properties.catalogue import select_properties
 from memview.traces.conform import CONFORM, conform, judged_as
-from memview.traces.corpus import regression_corpus, seed_scenario
+from memview.traces.corpus import regression_corpus
 
 pytestmark = pytest.mark.usefixtures("linux_backend_available")
 

@@ -24,11 +24,11 @@ from memview.errors import InputError
 from memview.model.constants import Errno
 from memview.model.design import BUILTIN, SEED, load_design
 from memview.model.observation import Observation
+from memview.trace_selection import select_traces
 from memview.traces.conform import conform
 from memview.traces.corpus import CORPUS_DIR, regression_corpus
 from memview.traces.explain import explain
 from memview.traces.itf import read_trace, write_trace
-from memview.traces.selection import select_traces
 from memview.traces.trace import Step, Trace
 
 REPO = Path(__file__).resolve().parent.parent

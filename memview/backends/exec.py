@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from memview.backends.base import DEFAULT_STEP_TIMEOUT, Backend, BackendFailure, StepLimit
-from memview.backends.protocol import Client, FdChannel, LineHook, PeerHello, excerpt
+from memview.backends.framing import FdChannel, excerpt
+from memview.backends.protocol import Client, LineHook, PeerHello
 from memview.errors import InputError
 from memview.model.config import Config
 from memview.model.design import Design

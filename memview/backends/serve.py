@@ -24,15 +24,13 @@ import time
 from collections.abc import Callable
 from typing import BinaryIO
 
+from memview.backends.framing import MAX_LINE, ProtocolError, encode
 from memview.backends.protocol import (
-    MAX_LINE,
     PROTOCOL_VERSION,
     Bye,
     Hello,
     Message,
     OpRequest,
-    ProtocolError,
-    encode,
     error_message,
     obs_message,
     parse_request,

@@ -69,10 +69,6 @@ def access_place(ctx: Ctx, pre: State, op: Op) -> Place:
     return place_of(ctx, pre, proc_at(ctx, pre, op.proc), op.args[0])
 
 
-def kind_of(op: Op) -> object:
-    return op.args[1]
-
-
 def implies(ctx: Ctx, a: Bit, b: Bit) -> Bit:
     return ctx.alg.or_(ctx.alg.not_(a), b)
 

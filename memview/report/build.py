@@ -21,8 +21,6 @@ from memview.report.page import render_page
 from memview.report.results import KINDS, Command, Results, read_result, run_command
 from memview.schemas import REPORT as SCHEMA
 
-DEFAULT_RUN = ("check", "conform", "mutants", "graph")  # prove is opt-in: the seed's proof takes minutes
-
 
 @dataclass(frozen=True)
 class Settings:

@@ -11,7 +11,6 @@ from html import escape
 # Backing objects take colours in the order they appear; colour-blind-safe (Okabe-Ito, then Tol).
 OBJECT_COLOURS = ("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#0072b2", "#d55e00", "#f0e442", "#88ccee")
 GAP_COLOUR = "#eeeeee"
-REVOKED_COLOUR = "#bbbbbb"
 BAD_COLOUR = "#d62728"
 OK_COLOUR = "#2a7f2a"
 INK = "#222222"

@@ -10,18 +10,24 @@ operations, argument kinds, decisions, designs, errnos, signals or bounds change
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
-from memview.generated import argument_schema, closed, generated_file_main, ref
-from memview.model.algebra import MASK
-from memview.model.config import BOUND_LIMITS, MAX_PAGE_SIZE, Config
-from memview.model.constants import SIGNAL_CODE_NAMES, Errno, Signal
-from memview.model.design import BUILTIN, DECISIONS
+from memview.generated import (
+    action_schemas,
+    argument_schema,
+    bigint,
+    closed,
+    config_properties,
+    decision_variants,
+    generated_file_main,
+    observation_schemas,
+    ref,
+    uint64,
+)
+from memview.model.design import BUILTIN
 from memview.model.mutations import MUTATIONS
-from memview.model.ops import OPS
 
 SCHEMA_PATH = Path(__file__).with_name("trace.schema.json")
 REGENERATE = "python -m memview.traces.schema --write"
@@ -42,45 +48,7 @@ def _argument(kind: str) -> dict[str, Any]:
     return argument_schema(kind, ref("word"), ref("byte"), {"type": "string", "pattern": "^[rwx-]*$"})
 
 
-def _actions() -> list[dict[str, Any]]:
-    actions = []
-    for spec in OPS:
-        properties: dict[str, Any] = {"op": {"const": spec.name}, "proc": ref("word"), "label": {"type": "string"}}
-        for name, kind in spec.args:
-            properties[name] = _argument(kind)
-        actions.append({"title": spec.name, **closed(properties, ["op", "proc", *[name for name, _ in spec.args]])})
-    return actions
-
-
-def _observations() -> list[dict[str, Any]]:
-    observations = [
-        closed({"outcome": {"const": "ok"}, "value": ref("word")}, ["outcome", "value"]),
-        closed({"outcome": {"const": "errno"}, "errno": {"enum": [e.name for e in Errno]}}, ["outcome", "errno"]),
-    ]
-    for signal in Signal:
-        codes = [name for (sig, _), name in SIGNAL_CODE_NAMES.items() if sig == signal]
-        observations.append(
-            closed(
-                {"outcome": {"const": "signal"}, "signal": {"const": signal.name}, "si_code": {"enum": codes}},
-                ["outcome", "signal", "si_code"],
-            )
-        )
-    return observations
-
-
-def _config() -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    for field in dataclasses.fields(Config):
-        if field.name == "page_size":
-            properties[field.name] = {"enum": [1 << i for i in range(MAX_PAGE_SIZE.bit_length())]}
-        else:
-            low, high = BOUND_LIMITS[field.name]
-            properties[field.name] = {"type": "integer", "minimum": low, "maximum": high}
-    return {"type": "object", "properties": properties, "additionalProperties": False}
-
-
 def _design() -> dict[str, Any]:
-    decisions = {d.name: {"enum": list(d.variants)} for d in DECISIONS}
     return {
         "oneOf": [
             {"description": "a built-in design by name", "enum": list(BUILTIN)},
@@ -88,7 +56,7 @@ def _design() -> dict[str, Any]:
                 {
                     "name": {"type": "string"},
                     "description": {"type": "string"},
-                    "decisions": {"type": "object", "properties": decisions, "additionalProperties": False},
+                    "decisions": {"type": "object", "properties": decision_variants(), "additionalProperties": False},
                     "mutations": {"description": "seeded bugs the rules apply (memview mutants)", "type": "array",
                                   "items": {"enum": [m.name for m in MUTATIONS]}, "uniqueItems": True},
                 },
@@ -119,10 +87,8 @@ def build_schema() -> dict[str, Any]:
         "required": ["#meta", "vars", "states"],
         "additionalProperties": False,
         "$defs": {
-            "bigint": closed(
-                {"#bigint": {"type": "string", "pattern": f"^[0-9]{{1,{len(str(MASK))}}}$"}}, ["#bigint"]
-            ),
-            "word": {"oneOf": [ref("bigint"), {"type": "integer", "minimum": 0, "maximum": MASK}]},
+            "bigint": bigint(),
+            "word": {"oneOf": [ref("bigint"), uint64()]},
             "byte": {
                 "oneOf": [
                     closed({"#bigint": {"type": "string", "pattern": BYTE_PATTERN}}, ["#bigint"]),
@@ -146,7 +112,7 @@ def build_schema() -> dict[str, Any]:
                 "required": ["format", "source", "memview_version", "design", "config"],
             },
             "design": _design(),
-            "config": _config(),
+            "config": {"type": "object", "properties": config_properties(), "additionalProperties": False},
             "state": closed(
                 {
                     "#meta": {
@@ -160,8 +126,8 @@ def build_schema() -> dict[str, Any]:
                 },
                 ["step", "action", "observation"],
             ),
-            "action": {"oneOf": _actions()},
-            "observation": {"oneOf": _observations()},
+            "action": {"oneOf": action_schemas(_argument, ref("word"), {"label": {"type": "string"}})},
+            "observation": {"oneOf": observation_schemas()},
         },
     }
 

@@ -18,11 +18,11 @@ import traceback
 from typing import BinaryIO
 
 from memview.backends.base import BackendFailure, StepLimit
+from memview.backends.framing import encode
 from memview.backends.protocol import (
     Hello,
     Message,
     OpRequest,
-    encode,
     error_message,
     obs_message,
     peer_hello_message,

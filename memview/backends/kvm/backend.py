@@ -15,8 +15,9 @@ import atexit
 import socket
 
 from memview.backends.base import DEFAULT_STEP_TIMEOUT, Backend, BackendFailure, StepLimit
+from memview.backends.framing import FdChannel
 from memview.backends.kvm.guest import Guest, GuestFailure, find_kernel
-from memview.backends.protocol import Client, FdChannel, PeerHello
+from memview.backends.protocol import Client, PeerHello
 from memview.model.config import Config
 from memview.model.design import Design
 from memview.model.observation import Observation

@@ -8,6 +8,9 @@
 Each trace comes back held to the design (`conform.held_to`), with a stable name that is unique
 in the selection: `corpus/STEM`, `generate/NAME`, or the file's path under the root without its
 `.itf.json`.
+
+`generate:KIND` runs the engines (`coverage.generate_traces`), so this module stands above them,
+beside the pytest plugin that is its user, rather than among the traces it returns.
 """
 
 from __future__ import annotations
