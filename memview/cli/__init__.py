@@ -915,6 +915,3 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERNAL)
     sys.exit(EXIT_OK)
 
-
-if __name__ == "__main__":
-    main()
