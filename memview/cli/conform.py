@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,8 +13,11 @@ from memview.cli.output import emit_json, exit_with, write_traces
 from memview.errors import InputError
 from memview.model.design import load_design
 
+if TYPE_CHECKING:
+    from memview.traces.trace import Trace
 
-def judge_traces(named: list[tuple[str, Any]], backend_spec: str, design_spec: str | None, lenient: bool,
+
+def judge_traces(named: list[tuple[str, Trace]], backend_spec: str, design_spec: str | None, lenient: bool,
                  timeout: float, junit: Path | None, out_dir: Path | None, as_json: bool, suite: str,
                  schema: str) -> None:
     """Shared by replay and conform: run, report, minimise divergences, write JUnit; `schema` names

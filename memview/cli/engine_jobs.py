@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from memview.checker.alphabet import default_scope
 from memview.checker.check import Report
@@ -19,6 +19,9 @@ from memview.cli.options import pool_size
 from memview.cli.output import err_console
 from memview.model.design import load_design
 from memview.properties.catalogue import select_properties
+
+if TYPE_CHECKING:
+    from memview.checker.engines import Job
 
 DEFAULT_DEPTH = {"explore": 4, "bmc": 2}
 DASK_PROGRESS_NOTE = "progress of jobs on dask workers is not shown; a line per finished job is"
@@ -48,7 +51,7 @@ def run_engines(design_spec: str, engine_names: tuple[str, ...], property_ids: t
         prepare_out_dir(out_dir)
     err = err_console()
 
-    def done(job: Any, finished: int, total: int) -> None:
+    def done(job: Job, finished: int, total: int) -> None:
         if not as_json:
             err.print(f"[{finished}/{total}] {job.describe()} done")
 

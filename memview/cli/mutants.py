@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -14,6 +14,9 @@ from memview.checker.executors import ExecutorSpec
 from memview.cli.options import Between, executor_option, jobs_option, json_option, out_dir_option, pool_size
 from memview.cli.output import EXIT_OK, emit_json, err_console, exit_with, out_console, table, write_traces
 from memview.errors import InputError
+
+if TYPE_CHECKING:
+    from memview.checker.kill_matrix import Cell, Matrix, Row
 
 MAX_BUDGET = 3600.0
 
@@ -28,7 +31,7 @@ def parse_mutation_engines(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(e for e in ENGINES if e in wanted)
 
 
-def cell_text(cell: Any) -> str:
+def cell_text(cell: Cell | None) -> str:
     from memview.checker.kill_matrix import KILLED, SURVIVED
 
     if cell is None:
@@ -42,7 +45,7 @@ def cell_text(cell: Any) -> str:
     return f"{cell.status} {cell.seconds:.0f}s"
 
 
-def print_listing(rows: list[Any], as_json: bool) -> None:
+def print_listing(rows: list[Row], as_json: bool) -> None:
     listing = [{"name": r.name, "kind": r.kind, "rule": r.mutant.rule if r.mutant else r.backend,
                 "breaks": list(r.breaks), "equivalent": r.equivalent, "mistake": r.mistake} for r in rows]
     if as_json:
@@ -55,7 +58,7 @@ def print_listing(rows: list[Any], as_json: bool) -> None:
     out_console().print(listed)
 
 
-def print_matrix(matrix: Any, rows: list[Any], engines: tuple[str, ...], budget: float,
+def print_matrix(matrix: Matrix, rows: list[Row], engines: tuple[str, ...], budget: float,
                  summary: dict[str, Any]) -> None:
     kills = Table(title=f"Kill matrix: property or trace, seconds to the first counterexample (its length in "
                         f"steps); '-' survived; budget {budget:g} s", title_justify="left")
@@ -122,7 +125,7 @@ def mutants(engine_names: tuple[str, ...], mutant_names: tuple[str, ...], implem
         prepare_out_dir(out_dir)
     err = err_console(soft_wrap=True)
 
-    def done(cell: Any, finished: int, total: int) -> None:
+    def done(cell: Cell, finished: int, total: int) -> None:
         if not as_json:
             err.print(f"[{finished}/{total}] {cell.mutant} / {cell.engine}: {cell.status} {cell.finding[:70]}")
 
