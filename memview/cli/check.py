@@ -22,6 +22,7 @@ from memview.cli.options import (
     property_option,
 )
 from memview.cli.output import emit_json, exit_with, out_console, table
+from memview.properties.catalogue import BY_ID
 
 MAX_CLIENTS = 4
 CLIENTS = Between(click.INT, 1, MAX_CLIENTS, why="explicit search grows about tenfold per depth with each active "
@@ -110,7 +111,5 @@ def prove(design_spec: str, property_ids: tuple[str, ...], jobs: int | None, as_
         for lemma_id, verdict in lemmas.items():
             listed.add_row(lemma_id, verdict)
         out_console().print(listed)
-    from memview.properties.catalogue import BY_ID
-
     provable = [r for r in report.results if BY_ID[r.property_id].predicate is not None]
     exit_with(not all(r.verdict == "proved" for r in provable))
