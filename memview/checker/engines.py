@@ -13,10 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from memview.checker.alphabet import Scope
+from memview.checker.alphabet import Scope, default_scope
 from memview.checker.registry import CHECK_ENGINES, ProgressSink
 from memview.checker.registry import ENGINES as REGISTRY
 from memview.checker.result import PropertyResult
@@ -53,6 +53,22 @@ def run_job(job: Job, executor: Executor | None = None) -> list[PropertyResult]:
     run = REGISTRY[job.engine].run
     assert run is not None, f"{job.engine} has no check run"
     return run(job.design, job.scope, [BY_ID[i] for i in job.property_ids], job.sink(), executor)
+
+
+def scopes_for(engines: list[str], design: Design, depth: int | None, clients: int = 1) -> dict[str, Scope]:
+    """Each engine's scope: the depth given, or the engine's own default. A design the set-up cannot
+    serve is bad input here, before any job starts."""
+    scopes = {engine: default_scope(design, depth or REGISTRY[engine].default_depth, clients=clients,
+                                    active_clients=REGISTRY[engine].active_clients) for engine in engines}
+    for scope in scopes.values():
+        scope.set_up(design)
+    return scopes
+
+
+def progress_kept_local(jobs: list[Job]) -> list[Job]:
+    """The jobs as a remote executor runs them: the progress queue lives on this machine, so only an
+    orchestrating engine's jobs, which run here, keep it."""
+    return [job if REGISTRY[job.engine].orchestrates else replace(job, progress=None) for job in jobs]
 
 
 def plan(engines: list[str], design: Design, scopes: dict[str, Scope], property_ids: list[str],

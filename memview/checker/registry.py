@@ -57,6 +57,10 @@ class Engine:
     jobs_per_property: bool = False  # one job per property (each its own solver) instead of one for all
     # Runs in the calling process and hands its own pieces to the executor (induction's opcode queries).
     orchestrates: bool = False
+    default_depth: int = 1  # steps after the set-up when the user names none (induction has no depth)
+    # Every client gets B1's operations (interchangeable, reduced by symmetry) rather than staying
+    # idle: explicit search's cost grows with the clients, the symbolic engines' measurements keep them idle.
+    active_clients: bool = False
     hunt: Callable[[Mutant], Hunt] | None = None
     hunt_backend: Callable[[str], Hunt] | None = None
 
@@ -228,11 +232,11 @@ def hunt_corpus_backend(backend: str) -> Hunt:
 # In the kill matrix's column order; `CHECK_ENGINES` gives check's order.
 ENGINES: dict[str, Engine] = {engine.name: engine for engine in (
     Engine(name="bmc", summary="bounded model checking with z3, from the scope's set-up", run=run_bmc,
-           jobs_per_property=True, hunt=hunt_bmc),
+           jobs_per_property=True, default_depth=2, hunt=hunt_bmc),
     Engine(name="induction", summary="unbounded proof: Houdini over strengthening lemmas, one query per opcode",
            run=run_induction, orchestrates=True, hunt=hunt_induction),
     Engine(name="explore", summary="explicit-state breadth-first search of the scope", run=run_explore,
-           hunt=hunt_explore),
+           default_depth=4, active_clients=True, hunt=hunt_explore),
     Engine(name="fuzz", summary="hypothesis stateful testing, every step judged", hunt=hunt_fuzz,
            hunt_backend=hunt_fuzz_backend),
     Engine(name="corpus", summary="the shipped regression corpus replayed", hunt=hunt_corpus,

@@ -9,6 +9,7 @@ import click
 from memview import schemas
 from memview.checker.check import Report
 from memview.checker.executors import ExecutorSpec
+from memview.checker.result import Verdict
 from memview.cli.engine_jobs import run_engines
 from memview.cli.options import (
     SEARCH_DEPTH,
@@ -36,7 +37,7 @@ def print_report(report: Report, title: str) -> None:
     for column in ("property", "engine", "verdict", "how", "time", *(("replay",) if replayed else ())):
         verdicts.add_column(column, no_wrap=column not in ("how", "replay"))
     for r in report.results:
-        colour = "red" if r.violated else "green" if r.verdict in ("proved", "holds (bounded)") else "yellow"
+        colour = "red" if r.violated else "green" if r.verdict in (Verdict.PROVED, Verdict.HOLDS_BOUNDED) else "yellow"
         how = r.how
         if r.trace_file:
             how += f" -> {r.trace_file}"
@@ -111,5 +112,5 @@ def prove(design_spec: str, property_ids: tuple[str, ...], jobs: int | None, as_
         for lemma_id, verdict in lemmas.items():
             listed.add_row(lemma_id, verdict)
         out_console().print(listed)
-    provable = [r for r in report.results if BY_ID[r.property_id].predicate is not None]
-    exit_with(not all(r.verdict == "proved" for r in provable))
+    provable = [r for r in report.results if BY_ID[r.property_id].second_run is None]
+    exit_with(not all(r.verdict == Verdict.PROVED for r in provable))
