@@ -8,8 +8,8 @@ the top: a lazy import delays the dependency, it does not remove it.
 Imports under `if TYPE_CHECKING:` are held to the layers (a type from a higher layer in a signature
 is a dependency on that layer) but not to the cycle rule: they never run, so they cannot make an
 import-time cycle, and two modules of one layer whose types name each other is how Python annotates
-mutually referring types (checker.result's PropertyResult holds checker.reproduce's Reproductions,
-which reproduce makes from a PropertyResult).
+mutually referring types (checker.mutants' catalogue names the engines of checker.registry, whose
+hunts take a Mutant).
 
 The checker is run on small fake packages too, so it is shown to fail on a cycle, an upward import
 and an unplaced module.
@@ -235,7 +235,7 @@ def test_lazy_relative_and_type_only_imports_are_all_read() -> None:
     modules = modules_under(PACKAGE_DIR, PACKAGE)
     edges = {(found.importer, found.imported, found.type_only) for found in imports_between(modules, PACKAGE)}
     assert ("memview.trace_selection", "memview.checker.coverage", False) in edges  # inside a function
-    assert ("memview.checker.result", "memview.checker.reproduce", True) in edges  # under TYPE_CHECKING
+    assert ("memview.checker.registry", "memview.checker.mutants", True) in edges  # under TYPE_CHECKING
     assert ("memview.report.results", "memview.schemas", False) in edges  # `from memview import schemas`
 
 

@@ -24,7 +24,8 @@ from memview.checker.bmc import bmc
 from memview.checker.check import Report, finish_counterexamples
 from memview.checker.corpus_build import seed_scenario
 from memview.checker.fuzz import fuzz
-from memview.checker.reproduce import REPRODUCED, reproduce
+from memview.checker.reproduce import reproduce
+from memview.checker.result import REPRODUCED
 from memview.checker.strategies import actions
 from memview.model.config import Config
 from memview.model.constants import MMAP_BASE

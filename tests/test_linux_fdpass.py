@@ -22,8 +22,8 @@ from memview.checker.alphabet import default_scope
 from memview.checker.bmc import bmc
 from memview.checker.check import Report, finish_counterexamples
 from memview.checker.fuzz import fuzz
-from memview.checker.reproduce import REPRODUCED, reproduce
-from memview.checker.result import PropertyResult
+from memview.checker.reproduce import reproduce
+from memview.checker.result import REPRODUCED, PropertyResult
 from memview.model.constants import MMAP_BASE
 from memview.model.design import BUILTIN, SEED, Design
 from memview.model.ops import Action, action

@@ -9,32 +9,9 @@ step and what it showed instead; a backend that crashes or hangs is a verdict ab
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
-
 from memview.backends.registry import open_backend
-from memview.checker.result import PropertyResult
+from memview.checker.result import FAILED, NOT_REPRODUCED, REPRODUCED, PropertyResult, Reproduction
 from memview.traces.conform import BACKEND_FAILED, CONFORM, conform
-
-
-class Reproduced(StrEnum):
-    REPRODUCED = "reproduced"
-    NOT_REPRODUCED = "not reproduced"
-    FAILED = "backend failed"
-
-
-REPRODUCED, NOT_REPRODUCED, FAILED = Reproduced
-
-
-@dataclass(frozen=True, kw_only=True)
-class Reproduction:
-    backend: str
-    status: Reproduced
-    detail: str  # the conformance verdict's headline
-
-    def to_json(self) -> dict[str, Any]:
-        return {"backend": self.backend, "status": self.status.value, "detail": self.detail}
 
 
 def reproduce(result: PropertyResult, backend_spec: str) -> Reproduction:

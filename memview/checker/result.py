@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from memview.traces.itf import trace_to_itf
 from memview.traces.trace import Trace
 
-if TYPE_CHECKING:
-    from memview.checker.reproduce import Reproduction
 
 class Verdict(StrEnum):
     """What an engine says of a property; the value is what tables and JSON show."""
@@ -23,6 +21,27 @@ class Verdict(StrEnum):
 
 HOLDS_BOUNDED, VIOLATED, PROVED, UNKNOWN = Verdict  # the names readers of results compare with
 VERDICTS = tuple(v.value for v in Verdict)  # every verdict an engine gives (the JSON schemas' enum)
+
+
+class Reproduced(StrEnum):
+    """Whether a counterexample replayed on a backend showed the same violation (`check --replay`)."""
+
+    REPRODUCED = "reproduced"
+    NOT_REPRODUCED = "not reproduced"
+    FAILED = "backend failed"
+
+
+REPRODUCED, NOT_REPRODUCED, FAILED = Reproduced
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reproduction:
+    backend: str
+    status: Reproduced
+    detail: str  # the conformance verdict's headline
+
+    def to_json(self) -> dict[str, Any]:
+        return {"backend": self.backend, "status": self.status.value, "detail": self.detail}
 
 
 @dataclass(kw_only=True)

@@ -147,8 +147,7 @@ def properties() -> dict[str, Any]:
 
 def result_record(engines: tuple[str, ...], verdicts: tuple[str, ...]) -> dict[str, Any]:
     """`PropertyResult.to_json`: one property's verdict from one engine."""
-    from memview.checker.reproduce import FAILED, NOT_REPRODUCED, REPRODUCED
-    from memview.checker.result import VIOLATED
+    from memview.checker.result import FAILED, NOT_REPRODUCED, REPRODUCED, VIOLATED
 
     replay = closed({"backend": STRING, "status": enum((REPRODUCED, NOT_REPRODUCED, FAILED)), "detail": STRING},
                     ["backend", "status", "detail"])
