@@ -59,6 +59,12 @@ def first_free(alg: Algebra, free: list[Bit]) -> tuple[Bit, Word]:
     return alg.or_(*free), index
 
 
+def alloc_fd(ctx: Ctx, state: State, proc: Word) -> tuple[Bit, Word]:
+    """(has a free slot, the lowest free fd) of process `proc`."""
+    p = proc_at(ctx, state, proc)
+    return first_free(ctx.alg, [ctx.alg.eq(f.kind, ctx.alg.word(FdKind.NONE)) for f in p.fds])
+
+
 def range_at(ctx: Ctx, state: State, view_page: Word) -> tuple[Bit, Range]:
     return find(ctx.alg, state.view.ranges, view_page, empty_range(ctx.alg))
 

@@ -26,9 +26,8 @@ from memview.model.context import Ctx, Result
 from memview.model.design import FAULT_SIGNALS
 from memview.model.ops import Op
 from memview.model.queries import Place, backing_page, obj_at, place_of, proc_at, range_at
-from memview.model.rules_backing import with_obj
-from memview.model.rules_process import with_proc
 from memview.model.state import Obs, State
+from memview.model.updates import with_obj, with_proc
 
 
 def cached_translation(ctx: Ctx, perms: Word, obj_index: Word) -> Word:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
 
 from memview.model.algebra import (
     MASK,
@@ -21,11 +20,11 @@ from memview.model.algebra import (
     subset,
     umax,
     umin,
-    update_fields_at,
 )
 from memview.model.constants import (
     F_SEAL_FUTURE_WRITE,
     F_SEAL_WRITE,
+    LOFF_LIMIT,
     OBJ_SHIFT,
     PERM_ALL,
     PERM_W,
@@ -40,15 +39,11 @@ from memview.model.constants import (
 )
 from memview.model.context import Ctx, Result
 from memview.model.ops import Op
-from memview.model.queries import fd_at, first_free, is_raw, obj_at, proc_at, proc_valid
-from memview.model.rules_view import LOFF_LIMIT, alloc_fd, control_closed, with_fd
+from memview.model.queries import alloc_fd, fd_at, first_free, is_raw, obj_at, proc_at, proc_valid
+from memview.model.rules_view import control_closed
 from memview.model.slots import any_overlap, covered, insert, reshape
 from memview.model.state import Proc, State, Vma, empty_fd, empty_vma
-
-
-def with_proc(ctx: Ctx, state: State, index: Word, **changes: Any) -> State:
-    """state with the given fields of process `index` changed."""
-    return replace(state, procs=update_fields_at(ctx.alg, state.procs, index, **changes))
+from memview.model.updates import with_fd, with_proc
 
 
 def ioctl(ctx: Ctx, state: State, op: Op) -> Result:

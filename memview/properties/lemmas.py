@@ -17,6 +17,7 @@ from typing import TypeVar
 from memview.model.algebra import Bit, Word, has_bits, overlap, subset
 from memview.model.constants import (
     F_SEAL_WRITE,
+    LOFF_LIMIT,
     MODE_RO,
     MODE_RW,
     PERM_ALL,
@@ -29,7 +30,6 @@ from memview.model.constants import (
 from memview.model.context import Ctx
 from memview.model.queries import backing_page, obj_at, pte_valid, range_at
 from memview.model.rules_access import cached_translation
-from memview.model.rules_view import LOFF_LIMIT
 from memview.model.state import Range, State, Vma
 from memview.properties.predicates import implies
 
