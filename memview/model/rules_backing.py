@@ -14,7 +14,6 @@ from memview.model.constants import (
     LOFF_LIMIT,
     MODE_RO,
     MODE_RW,
-    OBJ_SHIFT,
     PERM_W,
     SEALS_ALL,
     VMA_MAYWRITE,
@@ -24,6 +23,7 @@ from memview.model.constants import (
     ObjKind,
 )
 from memview.model.context import Ctx, Result
+from memview.model.encodings import raw_object
 from memview.model.ops import Op
 from memview.model.queries import alloc_fd, fd_at, first_free, obj_at, proc_at
 from memview.model.rules_view import revoke_writable, set_size
@@ -185,7 +185,7 @@ def seal(ctx: Ctx, state: State, op: Op) -> Result:
         # a client's raw mapping is one; no driver stands between it and the kernel.
         raw_writable = alg.or_(*(
             alg.and_(v.used, has_bits(alg, v.attrs, alg.word(VMA_RAW | VMA_MAYWRITE)),
-                     alg.eq(alg.lshr(v.attrs, OBJ_SHIFT), entry.obj))
+                     alg.eq(raw_object(alg, v), entry.obj))
             for p in state.procs for v in p.vmas
         ))
         checks.append((alg.and_(adds_write, raw_writable), Errno.EBUSY))

@@ -41,13 +41,14 @@ from memview.model.constants import (
     USER_VA_END,
     VMA_RAW,
     FdKind,
+    Signal,
 )
 from memview.model.context import Ctx
 from memview.model.design import FAULT_SIGNALS, Design
 from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.model.ops import Action
-from memview.model.rules_access import combined
+from memview.model.queries import combined_protection
 from memview.model.state import State
 
 # Where the model and Linux pick a different fault, the model's answer stands for this one pair
@@ -109,11 +110,11 @@ class LinuxBackend(Backend):
         finally:
             os.close(inode)
         signo, _code = FAULT_SIGNALS["unconfigured", design["unconfigured"]]
-        unconfigured_bus = signo == 7
+        unconfigured_bus = signo == Signal.SIGBUS
         ctx = self.ctx
 
         def combine(prot: int, perms: int) -> int:
-            return int(combined(ctx, prot, perms))
+            return int(combined_protection(ctx, prot, perms))
 
         view_ro, view_rw = self.view_fds
 
