@@ -48,7 +48,9 @@ class LayoutRow:
 
 
 @dataclass(frozen=True)
-class Layout:
+class LayoutTable:
+    """The view's layout as explain's table shows it: rows by address, gaps and object names included."""
+
     view_size: int  # bytes
     rows: list[LayoutRow]  # by address, gaps included up to view_size
 
@@ -60,7 +62,7 @@ class StepReport:
     who: str
     operation: str
     replayed: Observation
-    layout: Layout | None  # set when this step changed the layout
+    layout: LayoutTable | None  # set when this step changed the layout
     violated: tuple[str, ...] = ()  # properties this step violates, replayed on the model
     reached: str | None = None  # for a client access that violates one: what it reached
     # The model's states around the step and the objects' names after it, for pictures (memview.report).
@@ -111,7 +113,7 @@ def _object_name(state: State, slot: int, names: dict[int, str]) -> str:
     return f"{kind}#{slot}"
 
 
-def layout_of(state: State, config: Config, names: dict[int, str]) -> Layout:
+def layout_of(state: State, config: Config, names: dict[int, str]) -> LayoutTable:
     page = config.page_size
     rows = []
     for r in sorted((r for r in state.view.ranges if r.used), key=lambda r: r.lo):
@@ -123,7 +125,7 @@ def layout_of(state: State, config: Config, names: dict[int, str]) -> Layout:
         if at < min(row.lo, state.view.size):
             gaps.append(LayoutRow(at, min(row.lo, state.view.size), None, None, None, None))
         at = max(at, row.hi)
-    return Layout(state.view.size, sorted(rows + gaps, key=lambda row: row.lo))
+    return LayoutTable(state.view.size, sorted(rows + gaps, key=lambda row: row.lo))
 
 
 def _state_before(trace: Trace, index: int) -> tuple[State, dict[int, str]]:
@@ -175,7 +177,7 @@ def report_steps(trace: Trace) -> list[StepReport]:
 # Rendering
 
 
-def _unit(layout: Layout) -> tuple[str, int]:
+def _unit(layout: LayoutTable) -> tuple[str, int]:
     """The largest unit in which every boundary is a whole number."""
     bounds = [layout.view_size] + [b for row in layout.rows for b in (row.lo, row.hi)]
     return next((unit, scale) for unit, scale in UNITS if all(b % scale == 0 for b in bounds))
@@ -189,7 +191,7 @@ def _columns(rows: Sequence[Sequence[str]], widths: tuple[int, ...] = ()) -> lis
     return ["".join(cell.ljust(size) for cell, size in zip(row, sizes, strict=False)) + row[-1] for row in rows]
 
 
-def layout_table(layout: Layout) -> list[str]:
+def layout_table(layout: LayoutTable) -> list[str]:
     unit, scale = _unit(layout)
     cells = [(f"Range ({unit})", "Fd", "Permissions")]
     for row in layout.rows:
@@ -289,7 +291,7 @@ def _row_json(row: LayoutRow) -> dict[str, Any]:
     }
 
 
-def _layout_json(layout: Layout) -> dict[str, Any]:
+def _layout_json(layout: LayoutTable) -> dict[str, Any]:
     unit, _ = _unit(layout)
     return {"view_size": layout.view_size, "unit": unit, "rows": [_row_json(row) for row in layout.rows]}
 

@@ -26,7 +26,7 @@ from typing import Any
 from memview.backends.base import Backend, BackendFailure, StepLimit
 from memview.backends.linux import native, wire
 from memview.backends.linux.build import LinuxUnavailable
-from memview.backends.linux.layout import Layout, changed, layout_of
+from memview.backends.linux.layout import DriverLayout, changed, layout_of
 from memview.backends.linux.processes import Process, ensure_subreaper, fork_worker, reap
 from memview.backends.linux.worker import Mapping, Worker
 from memview.model.concrete import CONCRETE
@@ -228,13 +228,13 @@ class LinuxBackend(Backend):
         if intervals:
             self.tell_layout(post, after, intervals)
 
-    def layout_change(self, pre: State, post: State) -> tuple[Layout, Layout, list[tuple[int, int]]]:
+    def layout_change(self, pre: State, post: State) -> tuple[DriverLayout, DriverLayout, list[tuple[int, int]]]:
         """The layouts before and after a step, and the view pages they differ in."""
         shift = self.config.page_shift
         before, after = layout_of(pre, shift), layout_of(post, shift)
         return before, after, changed(before, after)
 
-    def tell_layout(self, post: State, after: Layout, intervals: list[tuple[int, int]],
+    def tell_layout(self, post: State, after: DriverLayout, intervals: list[tuple[int, int]],
                     left_out: int | None = None) -> None:
         """Every live process applies the change; process `left_out` (only the implementation
         mutants leave one out) is neither told nor waited for."""
@@ -252,7 +252,7 @@ class LinuxBackend(Backend):
         for index in told:
             self.answer(index)
 
-    def send_objects(self, index: int, layout: Layout) -> None:
+    def send_objects(self, index: int, layout: DriverLayout) -> None:
         proc = self.processes[index]
         for span in layout.spans:
             if span.obj not in proc.objects_sent and span.obj in self.objects:
@@ -264,7 +264,7 @@ class LinuxBackend(Backend):
                     os.close(read_only)
                 proc.objects_sent.add(span.obj)
 
-    def update_pins(self, layout: Layout) -> None:
+    def update_pins(self, layout: DriverLayout) -> None:
         """Hold a writable shared mapping of each writable range's object while the range exists.
 
         A driver would hold the memfd's writable-mapping count for a writable range whether or not a
