@@ -88,6 +88,7 @@ class ArgKind:
     name: str
     form: Form
     names: Mapping[str, int] = field(default_factory=dict)  # for letters, name and names
+    hex_from: int | None = None  # words from here on read in hex (addresses and other big numbers)
 
     def encode(self, value: Any, place: str) -> int:
         """A readable argument from a trace or the command line as its word."""
@@ -147,13 +148,15 @@ class ArgKind:
             return "true" if value else "false"
         if isinstance(value, list):
             return "+".join(value) or "none"
+        if self.hex_from is not None and isinstance(value, int) and value >= self.hex_from:
+            return hex(value)
         return str(value)
 
 
 ARG_KINDS: dict[str, ArgKind] = {
     kind.name: kind
     for kind in (
-        ArgKind("int", "word"),
+        ArgKind("int", "word", hex_from=4096),
         ArgKind("fd", "word"),
         ArgKind("proc", "word"),
         ArgKind("byte", "byte"),

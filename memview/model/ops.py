@@ -107,8 +107,9 @@ class Action:
     def __str__(self) -> str:
         parts = []
         for (arg_name, kind), value in zip(self.spec.args, self.args, strict=True):
-            shown = ARG_KINDS[kind].decode(value)
-            if kind == "int" and isinstance(shown, int) and shown >= 4096:
+            arg_kind = ARG_KINDS[kind]
+            shown = arg_kind.decode(value)
+            if arg_kind.hex_from is not None and isinstance(shown, int) and shown >= arg_kind.hex_from:
                 shown = hex(shown)
             parts.append(f"{arg_name}={shown}")
         who = "A" if self.proc == 0 else f"P{self.proc}"

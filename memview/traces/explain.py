@@ -89,12 +89,7 @@ def size_text(value: int) -> str:
 def operation_text(step: Step) -> str:
     parts = []
     for (name, kind), word in zip(step.action.spec.args, step.action.args, strict=True):
-        if kind == "int" and name in SIZE_ARGS:
-            shown = size_text(word)
-        elif kind == "int" and word >= 4096:
-            shown = hex(word)  # addresses and other big numbers read best in hex
-        else:
-            shown = ARG_KINDS[kind].text(word)
+        shown = size_text(word) if kind == "int" and name in SIZE_ARGS else ARG_KINDS[kind].text(word)
         parts.append(f"{name}={shown}")
     text = f"{step.action.name}({', '.join(parts)})"
     return f'{text} "{step.label}"' if step.label else text
