@@ -27,7 +27,7 @@ from memview.model.updates import with_obj, with_proc
 
 
 @dataclass(frozen=True)
-class Target:
+class AccessTarget:
     """Where one access lands and what serves it, for the whole fault path."""
 
     place: Place
@@ -41,7 +41,7 @@ class Target:
     backing_byte: Word
 
 
-def access_target(ctx: Ctx, state: State, proc: Proc, addr: Word) -> Target:
+def access_target(ctx: Ctx, state: State, proc: Proc, addr: Word) -> AccessTarget:
     alg = ctx.alg
     place = place_of(ctx, state, proc, addr)
     if ctx.design.mutated("range-end-inclusive"):
@@ -55,7 +55,7 @@ def access_target(ctx: Ctx, state: State, proc: Proc, addr: Word) -> Target:
     cached = alg.and_(entry.valid, through_view)
     obj_index = alg.ite(cached, entry.obj, place.rng.obj)
     page = alg.ite(cached, entry.page, backing_page(ctx, place.rng, place.view_page))
-    return Target(place=place, through_view=through_view, cached=cached,
+    return AccessTarget(place=place, through_view=through_view, cached=cached,
                   prot=alg.band(place.vma.attrs, alg.word(PERM_ALL)),
                   perms=alg.ite(place.raw, alg.word(PERM_ALL), perms), obj_index=obj_index,
                   obj=obj_at(ctx, state, obj_index), backing_page=page,
@@ -71,7 +71,7 @@ def stretched_to_next_page(ctx: Ctx, state: State, place: Place) -> Place:
     return replace(place, configured=alg.or_(place.configured, stretched), rng=merge(alg, stretched, rng, place.rng))
 
 
-def allowed(ctx: Ctx, target: Target, kind: Word) -> Bit:
+def allowed(ctx: Ctx, target: AccessTarget, kind: Word) -> Bit:
     """The combined protection of the mapping and the permissions grants the kind."""
     alg = ctx.alg
     perms = target.perms
@@ -80,7 +80,7 @@ def allowed(ctx: Ctx, target: Target, kind: Word) -> Bit:
     return has_bits(alg, combined_protection(ctx, target.prot, perms), kind)
 
 
-def protection_denies(ctx: Ctx, target: Target, kind: Word, granted: Bit) -> Bit:
+def protection_denies(ctx: Ctx, target: AccessTarget, kind: Word, granted: Bit) -> Bit:
     """The architecture's check of the page's protection (SEGV_ACCERR)."""
     alg = ctx.alg
     by_prot = alg.not_(has_bits(alg, target.prot, kind))
@@ -91,7 +91,7 @@ def protection_denies(ctx: Ctx, target: Target, kind: Word, granted: Bit) -> Bit
     return alg.ite(target.through_view, alg.not_(granted), by_prot)
 
 
-def past_end(ctx: Ctx, target: Target) -> Bit:
+def past_end(ctx: Ctx, target: AccessTarget) -> Bit:
     alg = ctx.alg
     beyond = alg.not_(alg.ult(ctx.byte_of(target.backing_page), target.obj.size))
     if ctx.design.mutated("stale-page-after-truncate"):
@@ -140,7 +140,7 @@ def access(ctx: Ctx, state: State, op: Op) -> Result:
     ], lambda: performed(ctx, state, op, proc, target))
 
 
-def performed(ctx: Ctx, state: State, op: Op, proc: Proc, target: Target) -> Result:
+def performed(ctx: Ctx, state: State, op: Op, proc: Proc, target: AccessTarget) -> Result:
     """The access's effect: the fault's translation cached, then the byte read or written."""
     alg = ctx.alg
     kind, byte = op.args[1], op.args[2]
@@ -166,7 +166,7 @@ def performed(ctx: Ctx, state: State, op: Op, proc: Proc, target: Target) -> Res
     return cond(alg, is_write, written, lambda: (after_fault, ctx.ok(read_value)))
 
 
-def written_privately(ctx: Ctx, state: State, index: Word, proc: Proc, target: Target, byte: Word) -> State:
+def written_privately(ctx: Ctx, state: State, index: Word, proc: Proc, target: AccessTarget, byte: Word) -> State:
     """A write to a private mapping: the first copies the whole backing page, then writes the copy."""
     alg = ctx.alg
     place = target.place
