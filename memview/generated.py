@@ -64,27 +64,23 @@ def closed(properties: dict[str, Any], required: list[str], description: str = "
 
 def argument_schema(kind: str, word: dict[str, Any], byte: dict[str, Any], perms: dict[str, Any]) -> dict[str, Any]:
     """An action argument of one kind (OpSpec.args): its named form or, for flags, its raw word."""
-    from memview.model.ops import ACCESS_KINDS, FLAGS, MODES, SEAL_NAMES
+    from memview.model.arguments import ARG_KINDS
 
-    def word_or(named: dict[str, Any]) -> dict[str, Any]:
-        return {"oneOf": [named, word]}
-
+    if kind not in ARG_KINDS:
+        raise ValueError(f"no schema for argument kind {kind!r}; add it to memview.model.arguments.ARG_KINDS")
+    arg = ARG_KINDS[kind]
     named = {
-        "perms": perms,
-        "seals": {"type": "array", "items": {"enum": list(SEAL_NAMES)}, "uniqueItems": True},
-        "mode": {"enum": list(MODES)},
-        "kind": {"enum": list(ACCESS_KINDS)},
-        "flags": {"enum": list(FLAGS)},
+        "letters": perms,
+        "names": {"type": "array", "items": {"enum": list(arg.names)}, "uniqueItems": True},
+        "name": {"enum": list(arg.names)},
     }
-    if kind in ("int", "fd", "proc"):
+    if arg.form == "word":
         return word
-    if kind == "byte":
+    if arg.form == "byte":
         return byte
-    if kind == "bool":
+    if arg.form == "bool":
         return {"type": "boolean"}
-    if kind in named:
-        return word_or(named[kind])
-    raise ValueError(f"no schema for argument kind {kind!r}; add it to memview.generated.argument_schema")
+    return {"oneOf": [named[arg.form], word]}
 
 
 def generated_files_main(prog: str, description: str, files: dict[str, tuple[Path, Callable[[], dict[str, Any]]]],

@@ -27,15 +27,17 @@ import networkx as nx
 from memview.checker.alphabet import Scope
 from memview.checker.explore import Exploration, path_to
 from memview.errors import InputError
+from memview.model.arguments import ARG_KINDS, mapping_text, perms_text, who
+from memview.model.concrete import CONCRETE
 from memview.model.config import Config
-from memview.model.constants import MMAP_BASE, OBJ_SHIFT, PERM_ALL, PTE_VALID, VMA_RAW
+from memview.model.constants import MMAP_BASE, PERM_ALL, VMA_RAW
 from memview.model.design import Design
+from memview.model.encodings import cached_spans, raw_object
 from memview.model.interval_map import IntervalMap
 from memview.model.machine import Machine
 from memview.model.observation import Observation
-from memview.model.ops import Action, decode_arg, mapping_text, perms_text
+from memview.model.ops import Action
 from memview.model.state import State
-from memview.traces.explain import who
 from memview.traces.trace import Step
 
 Label = tuple[str, ...]  # the lines of an abstract node's readable text
@@ -63,9 +65,9 @@ def _page_span(lo: int, hi: int) -> str:
     return f"v{lo}" if hi == lo + 1 else f"v{lo}-{hi - 1}"
 
 
-def _marked_pages(table: IntervalMap, mask: int, limit: int) -> list[str]:
-    """The view pages below limit where table has any of mask's bits, as spans."""
-    return [_page_span(lo, hi) for lo, hi, value in table.segments(0, limit) if value & mask]
+def _marked_pages(table: IntervalMap, limit: int) -> list[str]:
+    """The view pages below limit where table is set, as spans."""
+    return [_page_span(lo, hi) for lo, hi, value in table.segments(0, limit) if value]
 
 
 def view_pages(state: State, config: Config) -> int:
@@ -107,10 +109,10 @@ def client_label(state: State, config: Config) -> Label:
             lo = (vma.lo + vma.delta) % (1 << 64)
             span = _page_span(lo, lo + vma.hi - vma.lo)
             if vma.attrs & VMA_RAW:
-                span = f"raw obj{vma.attrs >> OBJ_SHIFT & 0xFF} p{lo}"
+                span = f"raw obj{raw_object(CONCRETE, vma)} p{lo}"
             maps.append(f"{span} {mapping_text(vma.attrs)}")
-        cached = _marked_pages(proc.pte, PTE_VALID, limit)
-        copies = _marked_pages(proc.cow, 1, limit)
+        cached = [_page_span(lo, hi) for lo, hi, _ in cached_spans(proc, 0, limit)]
+        copies = _marked_pages(proc.cow, limit)
         name = who(index, config) + (" (child)" if index > config.clients else "")
         lines.append(f"{name}: {', '.join(maps) or 'no mapping'}")
         extra = [f"cached {' '.join(cached)}" if cached else "nothing cached"]
@@ -187,11 +189,11 @@ def action_text(act: Action, config: Config) -> str:
         perms = perms_text(act.arg("perms")) if not act.arg("perms") & ~PERM_ALL else hex(act.arg("perms"))
         return f"{actor} map_fd {where} ← fd{act.arg('src')}@{_pages_text(act.arg('fd_offset'), config)} {perms}"
     if act.name == "access":
-        return f"{actor} {decode_arg('kind', act.arg('kind'))} {_address_text(act.arg('addr'), config)}"
+        return f"{actor} {ARG_KINDS['kind'].decode(act.arg('kind'))} {_address_text(act.arg('addr'), config)}"
     parts: list[str] = []
     fd_part = -1
     for (arg, kind), word in zip(act.spec.args, act.args, strict=True):
-        value = decode_arg(kind, word)
+        value = ARG_KINDS[kind].decode(word)
         if kind == "byte" or (arg == "length" and word == p and act.name != "mmap"):
             continue  # bytes written, and the one-page length of mprotect, munmap and mseal
         if kind == "fd":

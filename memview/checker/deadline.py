@@ -23,14 +23,16 @@ T = TypeVar("T")
 
 
 @dataclass
-class Outcome(Generic[T]):
+class TimedResult(Generic[T]):
+    """What `run_within` got from its child: the value, or that the deadline passed, or an error."""
+
     value: T | None  # set when the work finished
     seconds: float
     timed_out: bool = False
     error: str | None = None  # the work raised, or the child died
 
 
-def run_within(seconds: float, work: Callable[[], T]) -> Outcome[T]:
+def run_within(seconds: float, work: Callable[[], T]) -> TimedResult[T]:
     """work() in a child process; its pickled result, or a timeout after `seconds`, or its error."""
     read_end, write_end = os.pipe()
     started = time.monotonic()
@@ -74,13 +76,13 @@ def run_within(seconds: float, work: Callable[[], T]) -> Outcome[T]:
         _, status = os.waitpid(pid, 0)
     elapsed = time.monotonic() - started
     if timed_out:
-        return Outcome(None, elapsed, timed_out=True)
+        return TimedResult(None, elapsed, timed_out=True)
     if not chunks:
-        return Outcome(None, elapsed, error=f"the child died ({_ending(status)}) without an answer")
+        return TimedResult(None, elapsed, error=f"the child died ({_ending(status)}) without an answer")
     kind, value = pickle.loads(b"".join(chunks))
     if kind == "error":
-        return Outcome(None, elapsed, error=str(value))
-    return Outcome(value, elapsed)
+        return TimedResult(None, elapsed, error=str(value))
+    return TimedResult(value, elapsed)
 
 
 def _ending(status: int) -> str:

@@ -11,9 +11,12 @@ arbitrary 64-bit words (which exercise every check). Use them in your own hypoth
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import strategies as st
 
 from memview.checker.alphabet import default_scope
+from memview.model.arguments import ARG_KINDS
 from memview.model.constants import MMAP_BASE
 from memview.model.design import Design
 from memview.model.ops import OPS, Action
@@ -21,25 +24,31 @@ from memview.model.ops import OPS, Action
 MASK = (1 << 64) - 1
 
 
-def words(kind: str, page_size: int = 4096, fds: int = 5, processes: int = 3) -> st.SearchStrategy[int]:
-    """Argument words of one kind: small and interesting values mostly, any 64-bit word sometimes."""
+@functools.cache
+def _strategies(page_size: int, fds: int, processes: int) -> dict[str, st.SearchStrategy[int]]:
+    """Each argument kind's words: small and interesting values mostly, any 64-bit word sometimes."""
     p = page_size
-    if kind == "fd":
-        return st.integers(0, fds)
-    if kind == "proc":
-        return st.integers(0, processes)
-    if kind == "byte":
-        return st.integers(0, 255)
-    if kind == "bool":
-        return st.integers(0, 1)
-    if kind == "perms":
-        return st.integers(0, 15)
-    if kind in ("mode", "kind", "flags"):
-        return st.sampled_from([0, 1, 2, 3, 4, 7])
-    if kind == "seals":
-        return st.integers(0, 0x3F)
     interesting = [0, 1, p - 1, p, 2 * p, 3 * p, MMAP_BASE, MMAP_BASE + p, MMAP_BASE + 2 * p, 1 << 63, MASK]
-    return st.one_of(st.sampled_from(interesting), st.integers(0, 4 * p), st.integers(0, MASK))
+    named = st.sampled_from([0, 1, 2, 3, 4, 7])  # every name, and words no name has
+    by_kind = {
+        "int": st.one_of(st.sampled_from(interesting), st.integers(0, 4 * p), st.integers(0, MASK)),
+        "fd": st.integers(0, fds),
+        "proc": st.integers(0, processes),
+        "byte": st.integers(0, 255),
+        "bool": st.integers(0, 1),
+        "perms": st.integers(0, 15),
+        "seals": st.integers(0, 0x3F),
+        "mode": named,
+        "kind": named,
+        "flags": named,
+    }
+    assert set(by_kind) == set(ARG_KINDS), "a strategy for every argument kind"
+    return by_kind
+
+
+def words(kind: str, page_size: int = 4096, fds: int = 5, processes: int = 3) -> st.SearchStrategy[int]:
+    """Argument words of one kind (`memview.model.arguments.ARG_KINDS`)."""
+    return _strategies(page_size, fds, processes)[kind]
 
 
 @st.composite

@@ -105,6 +105,9 @@ OBJ_SHIFT = 16  # where a cached translation, and a raw mapping's attributes, ke
 # Bits of a cached translation (the model's PTE): valid, then the range's permissions.
 PTE_VALID = 0x100
 
+# Sizes and offsets are loff_t in Linux: anything at or above 2^63 is negative there.
+LOFF_LIMIT = 1 << 63
+
 # Where the model places a process's first mmap, and the end of its address space (x86-64's
 # TASK_SIZE: 47 bits less one guard page), in bytes.
 MMAP_BASE = 1 << 40

@@ -16,7 +16,7 @@ from types import MappingProxyType
 @dataclass(frozen=True)
 class Mutation:
     name: str
-    rule: str  # the function that carries it
+    rule: str  # the rule whose behaviour it changes
     mistake: str  # the bug, in one sentence
 
 

@@ -1,8 +1,9 @@
-"""The operation catalogue: names, argument lists, and the readable <-> word encoding of arguments.
+"""The operation catalogue: names and argument lists; `Op` (words) and `Action` (readable).
 
 An operation is an opcode, the acting process and a fixed number of argument words, so that a
 symbolic engine can leave all of them open at once. Traces spell arguments readably ("rw",
-"private", "write") and this module is the one place that converts between the two.
+"private", "write"); each argument's kind (`memview.model.arguments.ARG_KINDS`) converts between
+the two.
 """
 
 from __future__ import annotations
@@ -12,23 +13,7 @@ from typing import Any
 
 from memview.errors import InputError
 from memview.model.algebra import Algebra, Word
-from memview.model.constants import (
-    F_SEAL_EXEC,
-    F_SEAL_FUTURE_WRITE,
-    F_SEAL_GROW,
-    F_SEAL_SEAL,
-    F_SEAL_SHRINK,
-    F_SEAL_WRITE,
-    MODE_RO,
-    MODE_RW,
-    PERM_ALL,
-    PERM_R,
-    PERM_W,
-    PERM_X,
-    VMA_PRIVATE,
-    VMA_SEALED,
-    MapFlag,
-)
+from memview.model.arguments import ARG_KINDS
 from memview.model.words import parse_word
 
 ARITY = 6
@@ -88,91 +73,7 @@ OPS: tuple[OpSpec, ...] = (
 )
 
 OPS_BY_NAME = {spec.name: spec for spec in OPS}
-OPS_BY_CODE = {spec.code: spec for spec in OPS}
-
-ACCESS_KINDS = {"read": PERM_R, "write": PERM_W, "exec": PERM_X}
-MODES = {"ro": MODE_RO, "rw": MODE_RW}
-FLAGS = {"shared": int(MapFlag.SHARED), "private": int(MapFlag.PRIVATE)}
-SEAL_NAMES = {
-    "seal": F_SEAL_SEAL,
-    "shrink": F_SEAL_SHRINK,
-    "grow": F_SEAL_GROW,
-    "write": F_SEAL_WRITE,
-    "future-write": F_SEAL_FUTURE_WRITE,
-    "exec": F_SEAL_EXEC,
-}
-PERM_LETTERS = (("r", PERM_R), ("w", PERM_W), ("x", PERM_X))
-
-
-def perms_text(bits: int) -> str:
-    """'rw-' style, as ls and /proc/PID/maps print permissions."""
-    text = "".join(letter if bits & bit else "-" for letter, bit in PERM_LETTERS)
-    extra = bits & ~(PERM_R | PERM_W | PERM_X)
-    return text if not extra else f"{text}+{extra:#x}"
-
-
-def mapping_text(attrs: int) -> str:
-    """A mapping's protection and flags ('rw- private'), as the graphs and the report show it."""
-    flags = [name for bit, name in ((VMA_PRIVATE, "private"), (VMA_SEALED, "sealed")) if attrs & bit]
-    return " ".join([perms_text(attrs & PERM_ALL), *flags])
-
-
-def encode_arg(kind: str, value: Any, place: str) -> int:
-    """A readable argument from a trace or the command line as its word."""
-    if kind in ("int", "fd", "proc"):
-        return parse_word(value, place)
-    if kind == "byte":
-        number = parse_word(value, place)
-        if number > 0xFF:
-            raise InputError(place, f"a byte is 0..255, got {number}")
-        return number
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise InputError(place, f"expected true or false, got {value!r}")
-        return int(value)
-    if kind == "perms":
-        if not isinstance(value, str):
-            return parse_word(value, place)  # raw bits, so unknown flags can be tried
-        bits = 0
-        for ch in value:
-            if ch == "-":
-                continue
-            bit = dict(PERM_LETTERS).get(ch)
-            if bit is None:
-                raise InputError(place, f"permissions are letters from 'rwx' (or '-'), got {value!r}")
-            bits |= bit
-        return bits
-    if kind == "seals":
-        if not isinstance(value, list):
-            return parse_word(value, place)
-        bits = 0
-        for item in value:
-            if not isinstance(item, str) or item not in SEAL_NAMES:
-                raise InputError(place, f"unknown seal {item!r} (choose from {', '.join(SEAL_NAMES)})")
-            bits |= SEAL_NAMES[item]
-        return bits
-    table = {"mode": MODES, "kind": ACCESS_KINDS, "flags": FLAGS}[kind]
-    if isinstance(value, str):
-        if value not in table:
-            raise InputError(place, f"unknown {kind} {value!r} (choose from {', '.join(table)})")
-        return table[value]
-    return parse_word(value, place)
-
-
-def decode_arg(kind: str, word: int) -> Any:
-    """The readable form of an argument word (raw int where no name fits)."""
-    if kind == "bool":
-        return bool(word)
-    if kind == "perms" and not word & ~(PERM_R | PERM_W | PERM_X):
-        return perms_text(word)
-    if kind == "seals" and not word & ~sum(SEAL_NAMES.values()):
-        return [name for name, bit in SEAL_NAMES.items() if word & bit]
-    table = {"mode": MODES, "kind": ACCESS_KINDS, "flags": FLAGS}.get(kind)
-    if table is not None:
-        for name, bit in table.items():
-            if bit == word:
-                return name
-    return word
+assert all(kind in ARG_KINDS for spec in OPS for _, kind in spec.args), "an argument kind missing from ARG_KINDS"
 
 
 @dataclass(frozen=True)
@@ -200,14 +101,15 @@ class Action:
     def readable(self) -> dict[str, Any]:
         out: dict[str, Any] = {"op": self.name, "proc": self.proc}
         for (arg_name, kind), value in zip(self.spec.args, self.args, strict=True):
-            out[arg_name] = decode_arg(kind, value)
+            out[arg_name] = ARG_KINDS[kind].decode(value)
         return out
 
     def __str__(self) -> str:
         parts = []
         for (arg_name, kind), value in zip(self.spec.args, self.args, strict=True):
-            shown = decode_arg(kind, value)
-            if kind == "int" and isinstance(shown, int) and shown >= 4096:
+            arg_kind = ARG_KINDS[kind]
+            shown = arg_kind.decode(value)
+            if arg_kind.hex_from is not None and isinstance(shown, int) and shown >= arg_kind.hex_from:
                 shown = hex(shown)
             parts.append(f"{arg_name}={shown}")
         who = "A" if self.proc == 0 else f"P{self.proc}"
@@ -235,5 +137,5 @@ def action_from_json(data: Any, place: str) -> Action:
     for arg_name, kind in spec.args:
         if arg_name not in data:
             raise InputError(f"{place}.{arg_name}", f"{name} needs argument {arg_name!r}")
-        args.append(encode_arg(kind, data[arg_name], f"{place}.{arg_name}"))
+        args.append(ARG_KINDS[kind].encode(data[arg_name], f"{place}.{arg_name}"))
     return Action(name, proc, tuple(args))

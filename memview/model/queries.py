@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from memview.model.algebra import Algebra, Bit, Word, any_bits, merge, pick
-from memview.model.constants import OBJ_SHIFT, PERM_R, PERM_X, PTE_VALID, VMA_PRIVATE, VMA_RAW, FdKind
+from memview.model.constants import PERM_R, PERM_X, VMA_PRIVATE, VMA_RAW, FdKind
 from memview.model.context import Ctx
+from memview.model.encodings import raw_object
 from memview.model.slots import find
 from memview.model.state import (
     Fd,
@@ -59,6 +60,12 @@ def first_free(alg: Algebra, free: list[Bit]) -> tuple[Bit, Word]:
     return alg.or_(*free), index
 
 
+def alloc_fd(ctx: Ctx, state: State, proc: Word) -> tuple[Bit, Word]:
+    """(has a free slot, the lowest free fd) of process `proc`."""
+    p = proc_at(ctx, state, proc)
+    return first_free(ctx.alg, [ctx.alg.eq(f.kind, ctx.alg.word(FdKind.NONE)) for f in p.fds])
+
+
 def range_at(ctx: Ctx, state: State, view_page: Word) -> tuple[Bit, Range]:
     return find(ctx.alg, state.view.ranges, view_page, empty_range(ctx.alg))
 
@@ -70,7 +77,13 @@ def vma_at(ctx: Ctx, proc: Proc, page: Word) -> tuple[Bit, Vma]:
 def backing_span(ctx: Ctx, rng: Range) -> tuple[Word, Word]:
     """[fd_offset, fd_offset + size) in bytes: the part of its object a range maps."""
     alg = ctx.alg
-    return ctx.byte_of(alg.add(rng.lo, rng.delta)), ctx.byte_of(alg.add(rng.hi, rng.delta))
+    return fd_offset_of(alg, ctx.config.page_shift, rng), ctx.byte_of(alg.add(rng.hi, rng.delta))
+
+
+def fd_offset_of(alg: Algebra, page_shift: int, rng: Range) -> Word:
+    """The byte of its object where a range starts (MAP_FD's fd_offset): a question about the range
+    alone, whatever the design."""
+    return alg.shl(alg.add(rng.lo, rng.delta), page_shift)
 
 
 def backing_page(ctx: Ctx, rng: Range, view_page: Word) -> Word:
@@ -120,7 +133,7 @@ def place_in_object(ctx: Ctx, state: State, vma: Vma, page: Word, addr: Word, ma
     """A raw mapping's place: its backing page, judged by the ranges that map that page of its
     object (what A granted there, if anything), whichever view pages they sit at."""
     alg = ctx.alg
-    obj = alg.lshr(vma.attrs, OBJ_SHIFT)
+    obj = raw_object(alg, vma)
     backing = alg.add(page, vma.delta)
     configured, perms, delta = granted_on(ctx, state, obj, backing)
     # The view page the first covering range shows this backing page at: what A's revocations name.
@@ -155,12 +168,16 @@ def range_covers_backing(ctx: Ctx, rng: Range, backing_page: Word) -> Bit:
     return alg.and_(alg.ule(rng.lo, offset), alg.ult(offset, rng.hi))
 
 
+def combined_protection(ctx: Ctx, prot: Word, perms: Word) -> Word:
+    """What a view page is mapped with: the mapping's protection and A's permissions there,
+    combined as the design's perm-combine says (the rule's checks and the linux backend's pages)."""
+    if ctx.design.is_("perm-combine", "or"):
+        return ctx.alg.bor(prot, perms)
+    return ctx.alg.band(prot, perms)
+
+
 def is_raw(ctx: Ctx, vma: Vma) -> Bit:
     return any_bits(ctx.alg, vma.attrs, ctx.alg.word(VMA_RAW))
-
-
-def pte_valid(ctx: Ctx, proc: Proc, view_page: Word) -> Bit:
-    return any_bits(ctx.alg, ctx.alg.select(proc.pte, view_page), ctx.alg.word(PTE_VALID))
 
 
 def readable_bits() -> int:

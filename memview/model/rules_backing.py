@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from memview.model.algebra import MASK, Bit, Word, any_bits, cond, has_bits, replace, subset, umin, update_fields_at
+from memview.model.algebra import MASK, Bit, Word, any_bits, cond, has_bits, subset, umin
 from memview.model.constants import (
     F_SEAL_EXEC,
     F_SEAL_EXEC_IMPLIES,
@@ -13,9 +11,9 @@ from memview.model.constants import (
     F_SEAL_SEAL,
     F_SEAL_SHRINK,
     F_SEAL_WRITE,
+    LOFF_LIMIT,
     MODE_RO,
     MODE_RW,
-    OBJ_SHIFT,
     PERM_W,
     SEALS_ALL,
     VMA_MAYWRITE,
@@ -25,21 +23,12 @@ from memview.model.constants import (
     ObjKind,
 )
 from memview.model.context import Ctx, Result
+from memview.model.encodings import raw_object
 from memview.model.ops import Op
-from memview.model.queries import fd_at, first_free, obj_at, proc_at
-from memview.model.rules_view import (
-    LOFF_LIMIT,
-    alloc_fd,
-    revoke_writable,
-    set_size,
-    with_fd,
-)
+from memview.model.queries import alloc_fd, fd_at, first_free, obj_at, proc_at
+from memview.model.rules_view import revoke_writable, set_size
 from memview.model.state import Fd, Obj, State
-
-
-def with_obj(ctx: Ctx, state: State, index: Word, **changes: Any) -> State:
-    """state with the given fields of object `index` changed."""
-    return replace(state, objs=update_fields_at(ctx.alg, state.objs, index, **changes))
+from memview.model.updates import with_fd, with_obj
 
 
 def create(ctx: Ctx, state: State, op: Op, kind: ObjKind, seals: Word) -> Result:
@@ -196,7 +185,7 @@ def seal(ctx: Ctx, state: State, op: Op) -> Result:
         # a client's raw mapping is one; no driver stands between it and the kernel.
         raw_writable = alg.or_(*(
             alg.and_(v.used, has_bits(alg, v.attrs, alg.word(VMA_RAW | VMA_MAYWRITE)),
-                     alg.eq(alg.lshr(v.attrs, OBJ_SHIFT), entry.obj))
+                     alg.eq(raw_object(alg, v), entry.obj))
             for p in state.procs for v in p.vmas
         ))
         checks.append((alg.and_(adds_write, raw_writable), Errno.EBUSY))

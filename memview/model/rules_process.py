@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 from memview.model.algebra import (
     MASK,
@@ -21,34 +21,29 @@ from memview.model.algebra import (
     subset,
     umax,
     umin,
-    update_fields_at,
 )
 from memview.model.constants import (
     F_SEAL_FUTURE_WRITE,
     F_SEAL_WRITE,
-    OBJ_SHIFT,
+    LOFF_LIMIT,
     PERM_ALL,
     PERM_W,
     USER_VA_END,
     VMA_MAYWRITE,
     VMA_PRIVATE,
-    VMA_RAW,
     VMA_SEALED,
     Errno,
     FdKind,
     MapFlag,
 )
 from memview.model.context import Ctx, Result
+from memview.model.encodings import raw_attrs
 from memview.model.ops import Op
-from memview.model.queries import fd_at, first_free, is_raw, obj_at, proc_at, proc_valid
-from memview.model.rules_view import LOFF_LIMIT, alloc_fd, control_closed, with_fd
+from memview.model.queries import alloc_fd, fd_at, first_free, is_raw, obj_at, proc_at, proc_valid
+from memview.model.rules_view import control_closed
 from memview.model.slots import any_overlap, covered, insert, reshape
-from memview.model.state import Proc, State, Vma, empty_fd, empty_vma
-
-
-def with_proc(ctx: Ctx, state: State, index: Word, **changes: Any) -> State:
-    """state with the given fields of process `index` changed."""
-    return replace(state, procs=update_fields_at(ctx.alg, state.procs, index, **changes))
+from memview.model.state import Fd, Proc, State, Vma, empty_fd, empty_vma
+from memview.model.updates import with_fd, with_proc
 
 
 def ioctl(ctx: Ctx, state: State, op: Op) -> Result:
@@ -101,25 +96,94 @@ def perms_cover(ctx: Ctx, state: State, view_lo: Word, view_hi: Word, prot: Word
     return covered(ctx.alg, state.view.ranges, view_lo, view_hi, lambda r: subset(ctx.alg, prot, r.perms))
 
 
+@dataclass(frozen=True)
+class MappedFile:
+    """What an mmap maps: the view or, under delivery=raw-fds, a client's raw backing fd.
+
+    Only the designs with raw mappings ask the questions that concern them (elsewhere `raw` and
+    `write_sealed` are the constant false and `driver` the constant true, which the algebra folds
+    away), so the seed's formulas are what they were: the symbolic engines' speed is sensitive to
+    their shape.
+    """
+
+    is_view: Bit
+    raw: Bit  # a client's mapping of a raw backing fd
+    driver: Bit  # the driver's mmap hook has a say (not over a raw mapping)
+    write_sealed: Bit  # a raw mapping of a memfd sealed against writing
+
+
+def mapped_file(ctx: Ctx, state: State, op: Op, entry: Fd) -> MappedFile:
+    alg = ctx.alg
+    is_view = alg.eq(entry.kind, alg.word(FdKind.VIEW))
+    if not ctx.design.is_("delivery", "raw-fds"):
+        return MappedFile(is_view, alg.bit(False), alg.bit(True), alg.bit(False))
+    # A's own mappings of its objects stay out of scope, as under the seed: what is judged is
+    # what the fds give the processes A hands them to.
+    raw = alg.and_(alg.eq(entry.kind, alg.word(FdKind.BACKING)), alg.not_(alg.eq(op.proc, alg.word(0))))
+    sealed = any_bits(alg, obj_at(ctx, state, entry.obj).seals, alg.word(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE))
+    return MappedFile(is_view, raw, is_view, alg.and_(raw, sealed))
+
+
+def mapping_attrs(ctx: Ctx, file: MappedFile, entry: Fd, prot: Word, private: Bit) -> Word:
+    """The new mapping's attribute word: its protection, VM_MAYWRITE, private, and a raw fd's object."""
+    alg = ctx.alg
+    maywrite = alg.or_(private, alg.and_(has_bits(alg, entry.mode, alg.word(PERM_W)), alg.not_(file.write_sealed)))
+    attrs = alg.bor(prot, alg.bor(alg.ite(maywrite, alg.word(VMA_MAYWRITE), alg.word(0)),
+                                  alg.ite(private, alg.word(VMA_PRIVATE), alg.word(0))))
+    if ctx.design.is_("delivery", "raw-fds"):
+        attrs = alg.bor(attrs, alg.ite(file.raw, raw_attrs(alg, entry.obj), alg.word(0)))
+    return attrs
+
+
+def file_mmap_checks(ctx: Ctx, state: State, file: MappedFile, mode: Word, prot: Word, private: Bit,
+                     view_lo: Word, view_hi: Word) -> list[tuple[Bit, int]]:
+    """The file's own mmap: the driver's hook for the view, the kernel's for a raw backing fd."""
+    alg = ctx.alg
+    wants_shared_write = alg.and_(alg.not_(private), has_bits(alg, prot, alg.word(PERM_W)))
+    mode_denies = alg.and_(wants_shared_write, alg.not_(has_bits(alg, mode, alg.word(PERM_W))))
+    if ctx.design.mutated("view-mmap-ignores-open-mode"):
+        mode_denies = alg.and_(mode_denies, alg.not_(file.is_view))
+    checks: list[tuple[Bit, int]] = [
+        # The model keeps B's raw mappings shared: a private one cannot write back or outlive
+        # anything a shared one cannot, so it adds no attack (docs/semantics.md).
+        (alg.and_(file.raw, private), Errno.EINVAL),
+        (alg.not_(alg.or_(file.is_view, file.raw)), Errno.ENODEV),
+    ]
+    if ctx.design.is_("private", "einval"):
+        checks.append((private, Errno.EINVAL))
+    checks.append((mode_denies, Errno.EACCES))
+    # memfd_create(2): a shared writable mapping of a write-sealed memfd is EPERM; a read-only
+    # one loses VM_MAYWRITE, so mprotect cannot add PROT_WRITE later.
+    checks.append((alg.and_(file.write_sealed, wants_shared_write), Errno.EPERM))
+    if ctx.design.is_("beyond-size", "einval"):
+        checks.append((alg.and_(file.driver, alg.ult(ctx.page(state.view.size), view_hi)), Errno.EINVAL))
+    if ctx.design.is_("mprotect", "strict"):
+        beyond = alg.not_(perms_cover(ctx, state, view_lo, view_hi, prot))
+        checks.append((alg.and_(file.driver, beyond), Errno.EACCES))
+    return checks
+
+
 def mmap(ctx: Ctx, state: State, op: Op) -> Result:
     alg = ctx.alg
     fd, length, prot, flags, offset = op.args[:5]
     proc = proc_at(ctx, state, op.proc)
     is_open, entry = fd_at(ctx, proc, fd)
+    file = mapped_file(ctx, state, op, entry)
     private = alg.eq(flags, alg.word(MapFlag.PRIVATE))
-    valid_flags = alg.or_(private, alg.eq(flags, alg.word(MapFlag.SHARED)))
     overflows, pages = length_pages(ctx, length)
     view_lo = ctx.page(offset)
     view_hi = alg.add(view_lo, pages)
     lo = proc.next_page
     hi = alg.add(lo, pages)
-    # x86's sys_mmap checks the offset's alignment, then ksys_mmap_pgoff looks the fd up (EBADF),
-    # before do_mmap looks at the length and the file range.
+    vma = Vma(alg.bit(True), lo, hi, alg.sub(view_lo, lo), mapping_attrs(ctx, file, entry, prot, private))
+    placed, vmas = insert(alg, proc.vmas, vma, alg.bit(True))
     checks: list[tuple[Bit, int]] = [
+        # x86's sys_mmap checks the offset's alignment, then ksys_mmap_pgoff looks the fd up (EBADF),
+        # before do_mmap looks at the length and the file range.
         (alg.not_(ctx.aligned(offset)), Errno.EINVAL),
         (alg.not_(is_open), Errno.EBADF),
         (alg.eq(length, alg.word(0)), Errno.EINVAL),
-        (alg.not_(valid_flags), Errno.EINVAL),
+        (alg.not_(alg.or_(private, alg.eq(flags, alg.word(MapFlag.SHARED)))), Errno.EINVAL),
         (alg.not_(subset(alg, prot, alg.word(PERM_ALL))), Errno.EINVAL),
         (overflows, Errno.ENOMEM),
         # do_mmap: the page offset plus the length must not wrap; then get_unmapped_area must find
@@ -128,54 +192,14 @@ def mmap(ctx: Ctx, state: State, op: Op) -> Result:
         (alg.add_overflows(view_lo, pages), Errno.EOVERFLOW),
         (alg.ult(alg.word(USER_VA_END >> ctx.config.page_shift), hi), Errno.ENOMEM),
         (alg.not_(alg.ult(view_hi, alg.word(LOFF_LIMIT >> ctx.config.page_shift))), Errno.EOVERFLOW),
+        *file_mmap_checks(ctx, state, file, entry.mode, prot, private, view_lo, view_hi),
+        # The model's bound on each process's mappings (like vm.max_map_count).
+        (alg.not_(placed), Errno.ENOMEM),
     ]
-    is_view = alg.eq(entry.kind, alg.word(FdKind.VIEW))
-    raw_fds = ctx.design.is_("delivery", "raw-fds")
-    raw = alg.bit(False)
-    if raw_fds:
-        # A's own mappings of its objects stay out of scope, as under the seed: what is judged is
-        # what the fds give the processes A hands them to.
-        raw = alg.and_(alg.eq(entry.kind, alg.word(FdKind.BACKING)), alg.not_(alg.eq(op.proc, alg.word(0))))
-        # The model keeps B's raw mappings shared: a private one cannot write back or outlive
-        # anything a shared one cannot, so it adds no attack (docs/semantics.md).
-        checks.append((alg.and_(raw, private), Errno.EINVAL))
-    # Only the designs with raw mappings ask the questions that concern them, so the seed's
-    # formulas are what they were (the symbolic engines' speed is sensitive to their shape).
-    checks.append((alg.not_(alg.or_(is_view, raw) if raw_fds else is_view), Errno.ENODEV))
-    if ctx.design.is_("private", "einval"):
-        checks.append((private, Errno.EINVAL))
-    wants_shared_write = alg.and_(alg.not_(private), has_bits(alg, prot, alg.word(PERM_W)))
-    mode_denies = alg.and_(wants_shared_write, alg.not_(has_bits(alg, entry.mode, alg.word(PERM_W))))
-    if ctx.design.mutated("view-mmap-ignores-open-mode"):
-        mode_denies = alg.and_(mode_denies, alg.not_(is_view))
-    checks.append((mode_denies, Errno.EACCES))
-    write_sealed = alg.bit(False)
-    if raw_fds:
-        raw_obj = obj_at(ctx, state, entry.obj)
-        write_sealed = alg.and_(raw, any_bits(alg, raw_obj.seals, alg.word(F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
-        # memfd_create(2): a shared writable mapping of a write-sealed memfd is EPERM; a read-only
-        # one loses VM_MAYWRITE, so mprotect cannot add PROT_WRITE later.
-        checks.append((alg.and_(write_sealed, wants_shared_write), Errno.EPERM))
-    if ctx.design.is_("beyond-size", "einval"):
-        too_far = alg.ult(ctx.page(state.view.size), view_hi)
-        checks.append((alg.and_(is_view, too_far) if raw_fds else too_far, Errno.EINVAL))
-    if ctx.design.is_("mprotect", "strict"):
-        beyond = alg.not_(perms_cover(ctx, state, view_lo, view_hi, prot))
-        checks.append((alg.and_(is_view, beyond) if raw_fds else beyond, Errno.EACCES))
-    may_write_fd = has_bits(alg, entry.mode, alg.word(PERM_W))
-    maywrite = alg.or_(private, alg.and_(may_write_fd, alg.not_(write_sealed)) if raw_fds else may_write_fd)
-    attrs = alg.bor(prot, alg.bor(alg.ite(maywrite, alg.word(VMA_MAYWRITE), alg.word(0)),
-                                  alg.ite(private, alg.word(VMA_PRIVATE), alg.word(0))))
-    if raw_fds:
-        attrs = alg.bor(attrs, alg.ite(raw, alg.bor(alg.word(VMA_RAW), alg.shl(entry.obj, OBJ_SHIFT)), alg.word(0)))
-    vma = Vma(alg.bit(True), lo, hi, alg.sub(view_lo, lo), attrs)
-    placed, vmas = insert(alg, proc.vmas, vma, alg.bit(True))
-    checks.append((alg.not_(placed), Errno.ENOMEM))
 
     def mapped() -> Result:
         # A guard page after each mapping keeps neighbouring mappings apart, as the model never
-        # needs to merge them.
-        # A new private mapping starts with no private copies of its own.
+        # needs to merge them. A new private mapping starts with no private copies of its own.
         fresh_cow = alg.store_range(proc.cow, view_lo, view_hi, alg.word(0))
         mapped_state = with_proc(ctx, state, op.proc, vmas=vmas, next_page=alg.add(hi, alg.word(1)),
                                  cow=alg.ite(private, fresh_cow, proc.cow))

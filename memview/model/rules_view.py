@@ -15,13 +15,13 @@ from memview.model.algebra import (
     replace,
     subset,
     update_at,
-    update_fields_at,
     without_bits,
 )
 from memview.model.constants import (
     F_SEAL_FUTURE_WRITE,
     F_SEAL_SHRINK,
     F_SEAL_WRITE,
+    LOFF_LIMIT,
     MODE_RO,
     MODE_RW,
     PERM_ALL,
@@ -33,23 +33,11 @@ from memview.model.constants import (
 )
 from memview.model.context import Ctx, Result
 from memview.model.ops import Op
-from memview.model.queries import fd_at, first_free, obj_at, proc_at
+from memview.model.queries import alloc_fd, fd_at, obj_at, proc_at
 from memview.model.revocation import last_page, revoke
 from memview.model.slots import any_overlap, insert, reshape
 from memview.model.state import Fd, Range, State, empty_range
-
-# Sizes and offsets are loff_t in Linux: anything at or above 2^63 is negative there.
-LOFF_LIMIT = 1 << 63
-
-
-def with_fd(ctx: Ctx, state: State, proc: Word, fd: Word, entry: Fd) -> State:
-    fds = update_at(ctx.alg, proc_at(ctx, state, proc).fds, fd, entry)
-    return replace(state, procs=update_fields_at(ctx.alg, state.procs, proc, fds=fds))
-
-
-def alloc_fd(ctx: Ctx, state: State, proc: Word) -> tuple[Bit, Word]:
-    p = proc_at(ctx, state, proc)
-    return first_free(ctx.alg, [ctx.alg.eq(f.kind, ctx.alg.word(FdKind.NONE)) for f in p.fds])
+from memview.model.updates import with_fd
 
 
 def view_open(ctx: Ctx, state: State, op: Op) -> Result:

@@ -61,7 +61,7 @@ class Proc:
     fds: tuple[Fd, ...]
     vmas: tuple[Vma, ...]
     next_page: Word  # where the next mmap goes
-    pte: Table  # view page -> PTE_VALID | perms | obj << 16: the translation cached at fault time
+    pte: Table  # view page -> the translation cached at fault time (memview.model.encodings)
     pte_page: Table  # view page -> backing page of that cached translation
     cow: Table  # view page -> 1 where a private copy exists
     cow_data: Table  # view byte -> byte of the private copy

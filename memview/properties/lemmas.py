@@ -17,6 +17,7 @@ from typing import TypeVar
 from memview.model.algebra import Bit, Word, has_bits, overlap, subset
 from memview.model.constants import (
     F_SEAL_WRITE,
+    LOFF_LIMIT,
     MODE_RO,
     MODE_RW,
     PERM_ALL,
@@ -27,9 +28,8 @@ from memview.model.constants import (
     FdKind,
 )
 from memview.model.context import Ctx
-from memview.model.queries import backing_page, obj_at, pte_valid, range_at
-from memview.model.rules_access import cached_translation
-from memview.model.rules_view import LOFF_LIMIT
+from memview.model.encodings import cached_entry, caches
+from memview.model.queries import backing_page, obj_at, range_at
 from memview.model.state import Range, State, Vma
 from memview.properties.predicates import implies
 
@@ -86,14 +86,11 @@ def fds_name_objects(ctx: Ctx, state: State, page: Word) -> Bit:
 def translations_coherent(ctx: Ctx, state: State, page: Word) -> Bit:
     alg = ctx.alg
     configured, rng = range_at(ctx, state, page)
-    cached = cached_translation(ctx, rng.perms, rng.obj)
+    backing = backing_page(ctx, rng, page)
     clauses = []
     for proc in state.procs:
-        clauses.append(implies(ctx, pte_valid(ctx, proc, page), alg.and_(
-            configured,
-            alg.eq(alg.select(proc.pte, page), cached),
-            alg.eq(alg.select(proc.pte_page, page), backing_page(ctx, rng, page)),
-        )))
+        clauses.append(implies(ctx, cached_entry(alg, proc, page).valid, alg.and_(
+            configured, caches(alg, proc, page, rng.perms, rng.obj, backing))))
     return alg.and_(*clauses)
 
 

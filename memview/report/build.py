@@ -38,7 +38,9 @@ class Settings:
 
 
 @dataclass
-class Outcome:
+class WrittenReport:
+    """A report written to disk: its design, its page, the results it shows and its pictures."""
+
     design: Design
     page: Path
     results: Results
@@ -111,7 +113,7 @@ def _graph_svg(data: dict[str, Any]) -> str | None:
 
 
 def build_report(design_spec: str | None, run: tuple[str, ...], from_files: tuple[Path, ...], out: Path,
-                 settings: Settings, say: Callable[[str], None]) -> Outcome:
+                 settings: Settings, say: Callable[[str], None]) -> WrittenReport:
     if out.exists() and not out.is_dir():
         raise InputError("--out", f"{out} exists and is not a directory")
     results = Results()
@@ -139,7 +141,7 @@ def build_report(design_spec: str | None, run: tuple[str, ...], from_files: tupl
     if "graph" in results.by_kind:
         results.graph_svg = _graph_svg(results.by_kind["graph"])
     page = render_page(design, results)
-    outcome = Outcome(design, out / "index.html", results)
+    outcome = WrittenReport(design, out / "index.html", results)
     outcome.page.write_text(page.html, encoding="utf-8")
     (out / "pictures").mkdir(exist_ok=True)
     for name, svg in page.pictures.items():

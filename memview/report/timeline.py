@@ -16,11 +16,12 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from memview.model.arguments import mapping_text, perms_words, who
 from memview.model.concrete import CONCRETE
-from memview.model.constants import OBJ_SHIFT, PTE_VALID, VMA_RAW
+from memview.model.constants import VMA_RAW
 from memview.model.context import Ctx
+from memview.model.encodings import cached_spans, raw_object
 from memview.model.observation import Observation
-from memview.model.ops import mapping_text
 from memview.model.queries import place_of
 from memview.model.state import Proc
 from memview.report.svg import (
@@ -32,7 +33,7 @@ from memview.report.svg import (
     Svg,
     fit,
 )
-from memview.traces.explain import StepReport, layout_of, perms_words, report_steps, size_text, who
+from memview.traces.explain import StepReport, layout_of, report_steps, size_text
 from memview.traces.trace import Trace
 
 STEP_COLUMN = 380  # step number, process and operation
@@ -76,7 +77,7 @@ def _shown_processes(report: StepReport, trace: Trace) -> list[int]:
     shown = []
     for index, proc in enumerate(after.procs):
         has_mapping = any(v.used for v in proc.vmas)
-        cached = any(value & PTE_VALID for _, _, value in proc.pte.segments())
+        cached = bool(cached_spans(proc))
         if (proc.alive and (has_mapping or cached)) or (index == report.step.action.proc and index != 0):
             shown.append(index)
     return shown
@@ -124,7 +125,7 @@ def _draw_process(svg: Svg, proc: Proc, trace: Trace, scale: _Scale, y: float, n
         if not vma.used:
             continue
         if vma.attrs & VMA_RAW:  # a mapping of a backing fd, not of the view: named, not placed on the axis
-            slot = vma.attrs >> OBJ_SHIFT
+            slot = raw_object(CONCRETE, vma)
             lo, hi = ((vma.lo + vma.delta) % (1 << 64)) * page, ((vma.hi + vma.delta) % (1 << 64)) * page
             raw.append(f"raw {names.get(slot, f'object#{slot}')} +{size_text(lo)}..{size_text(hi)} "
                        f"{mapping_text(vma.attrs)}")
@@ -134,12 +135,10 @@ def _draw_process(svg: Svg, proc: Proc, trace: Trace, scale: _Scale, y: float, n
         svg.rect(x, y, w, CLIENT_HEIGHT, "#ffffff", stroke="#555555", title=f"mapped {mapping_text(vma.attrs)}",
                  css_class="mapping")
         svg.text(x + 2, y + 8, fit(mapping_text(vma.attrs), w - 4), size=8)
-    for lo, hi, value in proc.pte.segments(0, scale.axis // page + 1):
-        if value & PTE_VALID:
-            x, w = scale.span(lo * page, hi * page)
-            slot = value >> OBJ_SHIFT
-            svg.rect(x, y + CLIENT_HEIGHT - 3, w, 3, _colour(slot),
-                     title=f"cached translation to {names.get(slot, f'object#{slot}')}", css_class="cached")
+    for lo, hi, slot in cached_spans(proc, 0, scale.axis // page + 1):
+        x, w = scale.span(lo * page, hi * page)
+        svg.rect(x, y + CLIENT_HEIGHT - 3, w, 3, _colour(slot),
+                 title=f"cached translation to {names.get(slot, f'object#{slot}')}", css_class="cached")
     if raw:
         svg.text(scale.x + scale.width + 14, y + 8, "; ".join(raw), size=8)
 

@@ -15,15 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from memview.model.arguments import ARG_KINDS, perms_text, perms_words, who
 from memview.model.concrete import CONCRETE
 from memview.model.config import Config
-from memview.model.constants import PERM_R, PERM_W, PERM_X, ObjKind
-from memview.model.context import Ctx
-from memview.model.design import SEED
+from memview.model.constants import ObjKind
 from memview.model.machine import Machine
 from memview.model.observation import Observation
-from memview.model.ops import decode_arg, perms_text
-from memview.model.queries import backing_span
+from memview.model.queries import fd_offset_of
 from memview.model.state import State
 from memview.properties.catalogue import CATALOGUE
 from memview.properties.judge import violated_by
@@ -34,7 +32,6 @@ from memview.traces.trace import Step, Trace
 UNITS = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1))
 # Integer arguments that are byte counts or offsets, shown in units; others in decimal or hex.
 SIZE_ARGS = {"size", "length", "offset", "fd_offset", "mem_offset"}
-PERM_WORDS = ((PERM_R, "read"), (PERM_W, "write"), (PERM_X, "exec"))
 # The seed's column widths (range, fd), widened when a cell needs more.
 LAYOUT_WIDTHS = (14, 17)
 GAP = 3
@@ -51,7 +48,9 @@ class LayoutRow:
 
 
 @dataclass(frozen=True)
-class Layout:
+class LayoutTable:
+    """The view's layout as explain's table shows it: rows by address, gaps and object names included."""
+
     view_size: int  # bytes
     rows: list[LayoutRow]  # by address, gaps included up to view_size
 
@@ -63,7 +62,7 @@ class StepReport:
     who: str
     operation: str
     replayed: Observation
-    layout: Layout | None  # set when this step changed the layout
+    layout: LayoutTable | None  # set when this step changed the layout
     violated: tuple[str, ...] = ()  # properties this step violates, replayed on the model
     reached: str | None = None  # for a client access that violates one: what it reached
     # The model's states around the step and the objects' names after it, for pictures (memview.report).
@@ -80,13 +79,6 @@ class StepReport:
 # Replay
 
 
-def who(proc: int, config: Config) -> str:
-    """A, the clients B1..Bn, then forked children by process number (what fork returned)."""
-    if proc == 0:
-        return "A"
-    return f"B{proc}" if proc <= config.clients else f"P{proc}"
-
-
 def size_text(value: int) -> str:
     for unit, scale in UNITS[:-1]:
         if value and value % scale == 0:
@@ -97,17 +89,7 @@ def size_text(value: int) -> str:
 def operation_text(step: Step) -> str:
     parts = []
     for (name, kind), word in zip(step.action.spec.args, step.action.args, strict=True):
-        value = decode_arg(kind, word)
-        if isinstance(value, bool):
-            shown = "true" if value else "false"  # as the trace file spells it
-        elif isinstance(value, list):
-            shown = "+".join(value) or "none"
-        elif kind == "int" and name in SIZE_ARGS:
-            shown = size_text(value)
-        elif kind == "int" and value >= 4096:
-            shown = hex(value)  # addresses and other big numbers read best in hex
-        else:
-            shown = str(value)
+        shown = size_text(word) if kind == "int" and name in SIZE_ARGS else ARG_KINDS[kind].text(word)
         parts.append(f"{name}={shown}")
     text = f"{step.action.name}({', '.join(parts)})"
     return f'{text} "{step.label}"' if step.label else text
@@ -126,12 +108,11 @@ def _object_name(state: State, slot: int, names: dict[int, str]) -> str:
     return f"{kind}#{slot}"
 
 
-def layout_of(state: State, config: Config, names: dict[int, str]) -> Layout:
+def layout_of(state: State, config: Config, names: dict[int, str]) -> LayoutTable:
     page = config.page_size
-    ctx = Ctx(CONCRETE, SEED, config)  # backing_span reads only the range and the page size
     rows = []
     for r in sorted((r for r in state.view.ranges if r.used), key=lambda r: r.lo):
-        fd_offset = backing_span(ctx, r)[0]
+        fd_offset = fd_offset_of(CONCRETE, config.page_shift, r)
         rows.append(LayoutRow(r.lo * page, r.hi * page, r.obj, _object_name(state, r.obj, names), fd_offset, r.perms))
     gaps = []
     at = 0
@@ -139,7 +120,7 @@ def layout_of(state: State, config: Config, names: dict[int, str]) -> Layout:
         if at < min(row.lo, state.view.size):
             gaps.append(LayoutRow(at, min(row.lo, state.view.size), None, None, None, None))
         at = max(at, row.hi)
-    return Layout(state.view.size, sorted(rows + gaps, key=lambda row: row.lo))
+    return LayoutTable(state.view.size, sorted(rows + gaps, key=lambda row: row.lo))
 
 
 def _state_before(trace: Trace, index: int) -> tuple[State, dict[int, str]]:
@@ -191,18 +172,10 @@ def report_steps(trace: Trace) -> list[StepReport]:
 # Rendering
 
 
-def _unit(layout: Layout) -> tuple[str, int]:
+def _unit(layout: LayoutTable) -> tuple[str, int]:
     """The largest unit in which every boundary is a whole number."""
     bounds = [layout.view_size] + [b for row in layout.rows for b in (row.lo, row.hi)]
     return next((unit, scale) for unit, scale in UNITS if all(b % scale == 0 for b in bounds))
-
-
-def perms_words(bits: int) -> str:
-    words = [word for bit, word in PERM_WORDS if bits & bit]
-    extra = bits & ~(PERM_R | PERM_W | PERM_X)
-    if extra:
-        words.append(hex(extra))
-    return "+".join(words) or "none"
 
 
 def _columns(rows: Sequence[Sequence[str]], widths: tuple[int, ...] = ()) -> list[str]:
@@ -213,7 +186,7 @@ def _columns(rows: Sequence[Sequence[str]], widths: tuple[int, ...] = ()) -> lis
     return ["".join(cell.ljust(size) for cell, size in zip(row, sizes, strict=False)) + row[-1] for row in rows]
 
 
-def layout_table(layout: Layout) -> list[str]:
+def layout_table(layout: LayoutTable) -> list[str]:
     unit, scale = _unit(layout)
     cells = [(f"Range ({unit})", "Fd", "Permissions")]
     for row in layout.rows:
@@ -313,7 +286,7 @@ def _row_json(row: LayoutRow) -> dict[str, Any]:
     }
 
 
-def _layout_json(layout: Layout) -> dict[str, Any]:
+def _layout_json(layout: LayoutTable) -> dict[str, Any]:
     unit, _ = _unit(layout)
     return {"view_size": layout.view_size, "unit": unit, "rows": [_row_json(row) for row in layout.rows]}
 

@@ -4,8 +4,10 @@ property, so a counterexample says what B got that it should not have."""
 
 from __future__ import annotations
 
-from memview.model.constants import OBJ_SHIFT, PERM_R, PERM_W, PTE_VALID, Outcome
+from memview.model.arguments import perms_words, who
+from memview.model.constants import PERM_R, PERM_W, Outcome
 from memview.model.context import Ctx
+from memview.model.encodings import cached_entry
 from memview.model.ops import Action
 from memview.model.queries import granted_on, place_of
 from memview.model.state import Obs, State
@@ -17,8 +19,6 @@ def reached(ctx: Ctx, pre: State, act: Action, obs: Obs, name_of: dict[int, str]
     """One sentence for a successful client access (None for anything else)."""
     if act.name != "access" or act.proc == 0 or obs.outcome != Outcome.OK:
         return None
-    from memview.traces.explain import perms_words, who  # explain imports this module
-
     addr, kind = act.arg("addr"), act.arg("kind")
     proc = pre.procs[act.proc]
     place = place_of(ctx, pre, proc, addr)
@@ -27,11 +27,11 @@ def reached(ctx: Ctx, pre: State, act: Action, obs: Obs, name_of: dict[int, str]
         how, slot, byte = "through its own mapping of a raw fd", place.rng.obj, place.backing_byte
     else:
         how = f"through the view at offset {place.view_byte:#x}"
-        pte = proc.pte.get(place.view_page)
-        if pte & PTE_VALID:  # a translation cached before the layout changed
+        entry = cached_entry(ctx.alg, proc, place.view_page)
+        if entry.valid:  # a translation cached before the layout changed
             how += " (a translation it had cached)"
-            slot = pte >> OBJ_SHIFT
-            byte = (proc.pte_page.get(place.view_page) << ctx.config.page_shift) + in_page
+            slot = entry.obj
+            byte = (entry.page << ctx.config.page_shift) + in_page
         else:
             slot, byte = place.rng.obj, place.backing_byte
     name = name_of.get(slot, f"object#{slot}")

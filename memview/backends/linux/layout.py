@@ -2,7 +2,7 @@
 
 The linux backend has no layout rules of its own: after each step the coordinator reads the view
 (its size and used ranges) from the model's state, and a client turns the layout into real
-mappings. A Layout is a sorted list of ranges in view pages; `changed` gives the view page
+mappings. A `DriverLayout` is a sorted list of ranges in view pages; `changed` gives the view page
 intervals where two layouts differ, which are exactly what clients must replace (revoke, remap or
 re-protect) for A's call to take effect.
 """
@@ -26,7 +26,9 @@ class Span:
 
 
 @dataclass(frozen=True)
-class Layout:
+class DriverLayout:
+    """The view's layout as the emulated driver holds it: its size and its used ranges, by address."""
+
     size_pages: int
     spans: tuple[Span, ...]
 
@@ -40,16 +42,16 @@ UNCONFIGURED = "unconfigured"
 BEYOND = "beyond"
 
 
-def layout_of(state: State, page_shift: int) -> Layout:
+def layout_of(state: State, page_shift: int) -> DriverLayout:
     view = state.view
     spans = sorted(
         (Span(int(r.lo), int(r.hi), int(r.obj), int(r.delta), int(r.perms)) for r in view.ranges if r.used),
         key=lambda s: s.lo,
     )
-    return Layout(int(view.size) >> page_shift, tuple(spans))
+    return DriverLayout(int(view.size) >> page_shift, tuple(spans))
 
 
-def pieces(layout: Layout, lo: int, hi: int) -> list[tuple[int, int, Span | str]]:
+def pieces(layout: DriverLayout, lo: int, hi: int) -> list[tuple[int, int, Span | str]]:
     """[lo, hi) in view pages cut where the layout changes: (lo, hi, span or UNCONFIGURED/BEYOND)."""
     out: list[tuple[int, int, Span | str]] = []
     cursor = lo
@@ -65,7 +67,7 @@ def pieces(layout: Layout, lo: int, hi: int) -> list[tuple[int, int, Span | str]
     return out
 
 
-def _gap(layout: Layout, lo: int, hi: int) -> list[tuple[int, int, Span | str]]:
+def _gap(layout: DriverLayout, lo: int, hi: int) -> list[tuple[int, int, Span | str]]:
     size = layout.size_pages
     if hi <= size:
         return [(lo, hi, UNCONFIGURED)]
@@ -74,14 +76,14 @@ def _gap(layout: Layout, lo: int, hi: int) -> list[tuple[int, int, Span | str]]:
     return [(lo, size, UNCONFIGURED), (size, hi, BEYOND)]
 
 
-def _boundaries(layout: Layout) -> set[int]:
+def _boundaries(layout: DriverLayout) -> set[int]:
     points = {layout.size_pages}
     for span in layout.spans:
         points.update((span.lo, span.hi))
     return points
 
 
-def _what(layout: Layout, page: int) -> tuple[object, ...]:
+def _what(layout: DriverLayout, page: int) -> tuple[object, ...]:
     """What view page `page` is, comparable across layouts (a span by its translation)."""
     for span in layout.spans:
         if span.lo <= page < span.hi:
@@ -89,7 +91,7 @@ def _what(layout: Layout, page: int) -> tuple[object, ...]:
     return (UNCONFIGURED,) if page < layout.size_pages else (BEYOND,)
 
 
-def changed(before: Layout, after: Layout) -> list[tuple[int, int]]:
+def changed(before: DriverLayout, after: DriverLayout) -> list[tuple[int, int]]:
     """The view page intervals whose meaning differs between two layouts, merged and sorted."""
     if before == after:
         return []

@@ -20,7 +20,7 @@ from typing import Any
 
 from memview.backends.linux import native
 from memview.backends.linux.backend import LinuxBackend
-from memview.backends.linux.layout import Layout, Span, pieces
+from memview.backends.linux.layout import DriverLayout, Span, pieces
 from memview.backends.linux.worker import Mapping, Worker
 from memview.errors import InputError
 from memview.model.constants import PERM_ALL
@@ -32,7 +32,7 @@ PREFIX = "linux-mutant:"
 # ---- helpers shared by the coordinator's mutants
 
 
-def takes_pages_away(before: Layout, intervals: list[tuple[int, int]]) -> bool:
+def takes_pages_away(before: DriverLayout, intervals: list[tuple[int, int]]) -> bool:
     """A revocation: some view page that showed a range before the change shows something else after it."""
     return any(isinstance(what, Span) for lo, hi in intervals for _lo, _hi, what in pieces(before, lo, hi))
 
@@ -46,7 +46,7 @@ class LateChange:
 
     run: Machine  # the run it belongs to (the backend's shadow machine): a restart forgets it
     index: int
-    layout: Layout
+    layout: DriverLayout
     intervals: list[tuple[int, int]]
 
 

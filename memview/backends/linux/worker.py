@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memview.backends.linux import native, wire
-from memview.backends.linux.layout import BEYOND, UNCONFIGURED, WORD, Layout, Span, pieces
+from memview.backends.linux.layout import BEYOND, UNCONFIGURED, WORD, DriverLayout, Span, pieces
 from memview.model.constants import PERM_ALL, PERM_R, PERM_W, PERM_X, VMA_MAYWRITE, VMA_PRIVATE, VMA_RAW, VMA_SEALED
 
 MAP_FIXED = 0x10  # these two are not in Python's mmap module
@@ -86,7 +86,7 @@ class Worker:
     # writable for F_SEAL_WRITE even without PROT_WRITE (VM_MAYWRITE), so ranges without W use the other.
     objects: dict[int, tuple[int, int]] = field(default_factory=dict)
     mappings: list[Mapping] = field(default_factory=list)
-    layout: Layout = field(default_factory=lambda: Layout(0, ()))
+    layout: DriverLayout = field(default_factory=lambda: DriverLayout(0, ()))
 
     # ---- the loop
 
@@ -260,7 +260,7 @@ class Worker:
         self.mappings = mappings
         return ("ok", 0), []
 
-    def do_layout(self, layout: Layout, changed: list[tuple[int, int]]) -> tuple[tuple[Any, ...], list[int]]:
+    def do_layout(self, layout: DriverLayout, changed: list[tuple[int, int]]) -> tuple[tuple[Any, ...], list[int]]:
         """A's call changed the layout: replace the changed view pages in every mapping, then acknowledge."""
         self.layout = layout
         for v_lo, v_hi in changed:
