@@ -64,14 +64,6 @@ LAYERS: dict[str, Layer] = {
     "memview.schemas.build": Layer.GENERATORS,
 }
 
-# TEMPORARY: traces.explain and traces.reached import each other; that cycle is removed on another
-# branch (issue 17's model-leaks part). Delete this allowance when that branch is merged:
-# test_the_temporary_cycle_allowance_is_still_needed fails as soon as the cycle is gone.
-TEMPORARY_CYCLE_ALLOWANCE_EXPLAIN_REACHED: frozenset[tuple[str, ...]] = frozenset({
-    ("memview.traces.explain", "memview.traces.reached"),
-})
-
-
 @dataclass(frozen=True)
 class Import:
     importer: str
@@ -219,15 +211,7 @@ def test_every_module_is_in_one_layer_and_imports_only_its_own_layer_or_lower_on
 
 def test_no_modules_import_each_other_in_a_cycle() -> None:
     _, cycles = layer_report(PACKAGE_DIR, PACKAGE, LAYERS)
-    unexpected = [" -> ".join([*cycle, cycle[0]]) for cycle in cycles
-                  if cycle not in TEMPORARY_CYCLE_ALLOWANCE_EXPLAIN_REACHED]
-    assert unexpected == []
-
-
-def test_the_temporary_cycle_allowance_is_still_needed() -> None:
-    _, cycles = layer_report(PACKAGE_DIR, PACKAGE, LAYERS)
-    gone = sorted(TEMPORARY_CYCLE_ALLOWANCE_EXPLAIN_REACHED - set(cycles))
-    assert gone == [], "this cycle is gone: delete TEMPORARY_CYCLE_ALLOWANCE_EXPLAIN_REACHED"
+    assert [" -> ".join([*cycle, cycle[0]]) for cycle in cycles] == []
 
 
 def test_lazy_relative_and_type_only_imports_are_all_read() -> None:

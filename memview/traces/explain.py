@@ -23,10 +23,10 @@ from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.model.queries import fd_offset_of
 from memview.model.state import State
-from memview.properties.catalogue import CATALOGUE
-from memview.properties.judge import violated_by
+from memview.properties.catalogue import BY_ID, CATALOGUE
 from memview.traces.isol_pair import HiddenSpan, IsolPair, isol_pair
 from memview.traces.reached import reached
+from memview.traces.replay import replay
 from memview.traces.trace import Step, Trace
 
 UNITS = (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1))
@@ -125,13 +125,14 @@ def layout_of(state: State, config: Config, names: dict[int, str]) -> LayoutTabl
 
 def _state_before(trace: Trace, index: int) -> tuple[State, dict[int, str]]:
     """The model's state just before step `index`, and the objects' names by slot."""
-    machine = Machine(trace.design, trace.config)
     names: dict[int, str] = {}
-    for step in trace.steps[:index]:
-        before = machine.state
-        machine.run(step.action)
-        _name_created(before, machine.state, step, names)
-    return machine.state, names
+    state = Machine(trace.design, trace.config).state
+    for replayed in replay(trace):
+        if replayed.index == index:
+            return replayed.pre, names
+        _name_created(replayed.pre, replayed.post, replayed.step, names)
+        state = replayed.post
+    return state, names
 
 
 def layout_before(trace: Trace, index: int) -> list[str]:
@@ -147,23 +148,25 @@ def _name_created(before: State, after: State, step: Step, names: dict[int, str]
             names[slot] = step.label or f"{ObjKind(new.kind).name.lower()}#{slot}"
 
 
+def two_run_pair(trace: Trace) -> IsolPair | None:
+    """The pair of runs of a trace recorded as a two-run property's counterexample (ISOL's)."""
+    prop = BY_ID.get(str(trace.meta.get("property", "")))
+    return isol_pair(trace, prop) if prop is not None and prop.second_run is not None else None
+
+
 def report_steps(trace: Trace) -> list[StepReport]:
-    machine = Machine(trace.design, trace.config)
     names: dict[int, str] = {}  # object slot -> the label of the step that created it
     reports = []
     properties = list(CATALOGUE)
-    for index, step in enumerate(trace.steps):
-        before = machine.state
-        after, obs = machine.transition(before, step.action)
-        machine.state = after
-        violated = tuple(violated_by(machine.ctx, properties, before, step.action,
-                                     step.action.to_op(CONCRETE), obs, after))
-        what = reached(machine.ctx, before, step.action, obs, names) if violated else None
+    for replayed in replay(trace):
+        index, step, before, after, obs = replayed.index, replayed.step, replayed.pre, replayed.post, replayed.obs
+        violated = tuple(replayed.violated(properties))
+        what = reached(replayed.ctx, before, step.action, obs, names) if violated else None
         _name_created(before, after, step, names)
         changed = _layout_key(before) != _layout_key(after)
         layout = layout_of(after, trace.config, names) if changed else None
         reports.append(StepReport(index, step, who(step.action.proc, trace.config), operation_text(step),
-                                  Observation.of(obs), layout, violated, what, before, after,
+                                  replayed.observed, layout, violated, what, before, after,
                                   tuple(sorted(names.items()))))
     return reports
 
@@ -228,7 +231,7 @@ def explain(trace: Trace) -> str:
         if report.layout is not None:
             lines += ["", *(f"      {text}" for text in layout_table(report.layout)), ""]
     lines += ["", _summary(reports)]
-    pair = isol_pair(trace) if trace.meta.get("property") == "ISOL" else None
+    pair = two_run_pair(trace)
     if pair is not None:
         lines += ["", *_pair_lines(trace, reports, pair)]
     return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -317,7 +320,7 @@ def explain_json(trace: Trace) -> dict[str, Any]:
         "steps": steps,
         "differing_steps": [r.index for r in reports if r.differs],
     }
-    pair = isol_pair(trace) if trace.meta.get("property") == "ISOL" else None
+    pair = two_run_pair(trace)
     if pair is not None:
         state, names = _state_before(trace, pair.step)
         out["isol_pair"] = {
