@@ -10,6 +10,7 @@ from typing import Any
 from memview import __version__
 from memview.checker.alphabet import Scope
 from memview.checker.explore import Progress, explore, results
+from memview.checker.registry import ENGINES
 from memview.checker.result import PropertyResult
 from memview.errors import InputError
 from memview.model.design import Design
@@ -89,8 +90,8 @@ def finish_counterexamples(report: Report, properties: list[Property], out_dir: 
         if result.counterexample is None:
             continue
         self_check(result, properties)
-        if result.engine == "bmc":
-            # z3 picks arbitrary argument words; the smallest trace that still violates reads better.
+        if ENGINES[result.engine].minimise_counterexamples:
+            # A solver picks arbitrary argument words; the smallest trace that still violates reads better.
             minimal = minimise(result.counterexample, violates(by_id[result.property_id])).minimal
             result.counterexample = minimal
             self_check(result, properties)

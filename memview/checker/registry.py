@@ -61,6 +61,8 @@ class Engine:
     # Every client gets B1's operations (interchangeable, reduced by symmetry) rather than staying
     # idle: explicit search's cost grows with the clients, the symbolic engines' measurements keep them idle.
     active_clients: bool = False
+    # Its counterexamples carry a solver's arbitrary argument words: minimised before they are shown.
+    minimise_counterexamples: bool = False
     hunt: Callable[[Mutant], Hunt] | None = None
     hunt_backend: Callable[[str], Hunt] | None = None
 
@@ -232,7 +234,7 @@ def hunt_corpus_backend(backend: str) -> Hunt:
 # In the kill matrix's column order; `CHECK_ENGINES` gives check's order.
 ENGINES: dict[str, Engine] = {engine.name: engine for engine in (
     Engine(name="bmc", summary="bounded model checking with z3, from the scope's set-up", run=run_bmc,
-           jobs_per_property=True, default_depth=2, hunt=hunt_bmc),
+           jobs_per_property=True, default_depth=2, minimise_counterexamples=True, hunt=hunt_bmc),
     Engine(name="induction", summary="unbounded proof: Houdini over strengthening lemmas, one query per opcode",
            run=run_induction, orchestrates=True, hunt=hunt_induction),
     Engine(name="explore", summary="explicit-state breadth-first search of the scope", run=run_explore,
