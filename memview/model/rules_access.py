@@ -56,10 +56,10 @@ def access_target(ctx: Ctx, state: State, proc: Proc, addr: Word) -> AccessTarge
     obj_index = alg.ite(cached, entry.obj, place.rng.obj)
     page = alg.ite(cached, entry.page, backing_page(ctx, place.rng, place.view_page))
     return AccessTarget(place=place, through_view=through_view, cached=cached,
-                  prot=alg.band(place.vma.attrs, alg.word(PERM_ALL)),
-                  perms=alg.ite(place.raw, alg.word(PERM_ALL), perms), obj_index=obj_index,
-                  obj=obj_at(ctx, state, obj_index), backing_page=page,
-                  backing_byte=alg.add(ctx.byte_of(page), ctx.in_page(addr)))
+                        prot=alg.band(place.vma.attrs, alg.word(PERM_ALL)),
+                        perms=alg.ite(place.raw, alg.word(PERM_ALL), perms), obj_index=obj_index,
+                        obj=obj_at(ctx, state, obj_index), backing_page=page,
+                        backing_byte=alg.add(ctx.byte_of(page), ctx.in_page(addr)))
 
 
 def stretched_to_next_page(ctx: Ctx, state: State, place: Place) -> Place:
