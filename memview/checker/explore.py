@@ -104,7 +104,7 @@ def explore(design: Design, scope: Scope, properties: list[Property], progress: 
                 transitions += 1
                 if pending and judge.judges(obs, post):
                     judged += 1
-                    found = judge.violated(act, op, obs, post)
+                    found = judge.violations(act, op, obs, post)
                     for prop_id in found:
                         violations[prop_id] = Violation(node, act, len(states), time.monotonic() - start)
                     if found:

@@ -227,15 +227,19 @@ class Design:
     description: str = ""
     # Seeded bugs (memview.model.mutations) the rules apply: mutation analysis only.
     mutations: frozenset[str] = frozenset()
+    # Every decision's variant, defaults filled in once: rules ask on every step of every search.
+    resolved: MappingProxyType[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resolved", MappingProxyType(
+            {d.name: self.choices.get(d.name, d.default) for d in DECISIONS}))
 
     def __getitem__(self, decision: str) -> str:
-        if decision not in DECISIONS_BY_NAME:
-            raise KeyError(decision)
-        return self.choices.get(decision, DECISIONS_BY_NAME[decision].default)
+        return self.resolved[decision]
 
     def is_(self, decision: str, variant: str) -> bool:
         assert variant in DECISIONS_BY_NAME[decision].variants, (decision, variant)
-        return self[decision] == variant
+        return self.resolved[decision] == variant
 
     def mutated(self, mutation: str) -> bool:
         assert mutation in MUTATIONS_BY_NAME, mutation

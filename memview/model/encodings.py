@@ -5,15 +5,15 @@ A process caches, per view page, the translation a fault found: that one is cach
 permissions it grants, the object slot and the backing page. `Proc` keeps it in two tables (`pte`:
 PTE_VALID | perms | obj << OBJ_SHIFT; `pte_page`: the backing page). Rules, properties, backends
 and pictures read it through `cached_entry` (or `cached_spans`, concretely) and write it through
-`cache_translation`, so changing the encoding changes this module alone. They need only the algebra (no design, no
-bounds), so a concrete reader passes `CONCRETE`. A raw mapping
+`cache_translation`, so changing the encoding changes this module alone. They need only the
+algebra (no design, no bounds), so a concrete reader passes `CONCRETE`. A raw mapping
 (delivery=raw-fds) keeps its object slot in its attribute word, packed by `raw_attrs` and read by
 `raw_object`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from memview.model.algebra import Algebra, Bit, Table, Word, has_bits
 from memview.model.constants import OBJ_SHIFT, PERM_ALL, PTE_VALID, VMA_RAW
@@ -21,9 +21,9 @@ from memview.model.interval_map import KEY_LIMIT
 from memview.model.state import Proc, Vma
 
 
-@dataclass(frozen=True)
-class CachedTranslation:
-    """What a process cached for one view page (the fields mean nothing unless valid)."""
+class CachedTranslation(NamedTuple):
+    """What a process cached for one view page (the fields mean nothing unless valid). A named
+    tuple, not a frozen dataclass: every access builds one, and a tuple is built several times faster."""
 
     valid: Bit
     perms: Word  # PERM_* bits

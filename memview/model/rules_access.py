@@ -13,7 +13,7 @@ the checks in fault order and then the effect.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from memview.model.algebra import Bit, Word, cond, first_match, has_bits, merge, replace
 from memview.model.constants import PERM_ALL, PERM_R, PERM_W, PERM_X, VMA_PRIVATE, Errno, SiCode, Signal
@@ -26,9 +26,9 @@ from memview.model.state import Obj, Obs, Proc, State
 from memview.model.updates import with_obj, with_proc
 
 
-@dataclass(frozen=True)
-class AccessTarget:
-    """Where one access lands and what serves it, for the whole fault path."""
+class AccessTarget(NamedTuple):
+    """Where one access lands and what serves it, for the whole fault path (a named tuple: every
+    access builds one, and a frozen dataclass costs several times more to build)."""
 
     place: Place
     through_view: Bit  # a mapping of the view, not of a raw backing fd (delivery=raw-fds)

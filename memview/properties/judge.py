@@ -22,7 +22,7 @@ from memview.properties.catalogue import Property
 
 
 def is_refusal(pre: State, obs: Obs, post: State) -> bool:
-    return post is pre and obs.outcome == Outcome.ERRNO
+    return post is pre and obs.outcome == Outcome.ERRNO  # StateJudge.judges inlines it: it runs per transition
 
 
 def needs_second_run(properties: list[Property]) -> bool:
@@ -53,12 +53,15 @@ class StateJudge:
 
     def judges(self, obs: Obs, post: State) -> bool:
         """Whether a transition to (obs, post) is judged at all (refusals are not, unless asked)."""
-        return self.judge_refusals or not is_refusal(self.pre, obs, post)
+        return self.judge_refusals or not (post is self.pre and obs.outcome == Outcome.ERRNO)
 
     def violated(self, act: Action, op: Op, obs: Obs, post: State) -> list[str]:
         """IDs of the properties the transition (pre, act, obs, post) violates."""
-        if not self.judges(obs, post):
-            return []
+        return self.violations(act, op, obs, post) if self.judges(obs, post) else []
+
+    def violations(self, act: Action, op: Op, obs: Obs, post: State) -> list[str]:
+        """`violated`, for a transition the caller already knows `judges` judges (explicit search
+        asks once per transition, to count what it judged)."""
         out = []
         for prop in self.properties:
             run = prop.second_run
