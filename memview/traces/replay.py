@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from memview.model.concrete import CONCRETE
 from memview.model.context import Ctx
@@ -25,9 +24,11 @@ from memview.properties.judge import violated_by
 from memview.traces.trace import Step, Trace
 
 
-class Replayed(NamedTuple):
-    """One step of a trace as the model takes it (a named tuple: conformance builds one per step
-    in lockstep with the backend, and a frozen dataclass costs several times more to build)."""
+@dataclass(slots=True)
+class Replayed:
+    """One step of a trace as the model takes it; treat it as read-only. (Not frozen: conformance
+    builds one per step in lockstep with the backend, and a frozen dataclass costs several times
+    more to build.)"""
 
     index: int
     step: Step  # as the trace recorded it
