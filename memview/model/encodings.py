@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from memview.model.algebra import Algebra, Bit, Table, Word, has_bits
+from memview.model.algebra import Algebra, Bit, Table, Word, cond, has_bits
 from memview.model.constants import OBJ_SHIFT, PERM_ALL, PTE_VALID, VMA_RAW
 from memview.model.interval_map import KEY_LIMIT
 from memview.model.state import Proc, Vma
@@ -50,10 +50,13 @@ def caches(alg: Algebra, proc: Proc, view_page: Word, perms: Word, obj: Word, pa
 
 def cache_translation(alg: Algebra, proc: Proc, view_page: Word, perms: Word, obj: Word, page: Word,
                       unless: Bit) -> dict[str, Table]:
-    """The fields of `proc` after a fault caches (perms, obj, page) for view_page, unless `unless`."""
+    """The fields of `proc` after a fault caches (perms, obj, page) for view_page, unless `unless`.
+    Lazily: a concrete access served by its cached translation builds no new tables (the same
+    if-then-else terms symbolically)."""
     return {
-        "pte": alg.ite(unless, proc.pte, alg.store(proc.pte, view_page, translation_word(alg, perms, obj))),
-        "pte_page": alg.ite(unless, proc.pte_page, alg.store(proc.pte_page, view_page, page)),
+        "pte": cond(alg, unless, lambda: proc.pte,
+                    lambda: alg.store(proc.pte, view_page, translation_word(alg, perms, obj))),
+        "pte_page": cond(alg, unless, lambda: proc.pte_page, lambda: alg.store(proc.pte_page, view_page, page)),
     }
 
 
