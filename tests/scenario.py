@@ -18,9 +18,11 @@ their steps succeeds.
 
 from __future__ import annotations
 
+from memview.model.concrete import CONCRETE
 from memview.model.config import Config
-from memview.model.constants import MMAP_BASE, PTE_VALID
+from memview.model.constants import MMAP_BASE
 from memview.model.design import SEED, Design
+from memview.model.encodings import cached_entry
 from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.model.ops import action
@@ -137,7 +139,7 @@ class Sim:
         return int(self.state.objs[obj].data.get(offset))
 
     def cached(self, proc: int, vpage: int) -> bool:
-        return bool(self.state.procs[proc].pte.get(vpage) & PTE_VALID)
+        return bool(cached_entry(CONCRETE, self.state.procs[proc], vpage).valid)
 
 
 def standard(choices: dict[str, str] | None = None, config: Config | None = None, mode: str = "rw", *,

@@ -37,6 +37,7 @@ from memview.model.interval_map import IntervalMap
 from memview.model.machine import Machine
 from memview.model.observation import Observation
 from memview.model.ops import Action
+from memview.model.queries import mapped_pages
 from memview.model.state import State
 from memview.traces.trace import Step
 
@@ -106,7 +107,7 @@ def client_label(state: State, config: Config) -> Label:
             continue
         maps = []
         for vma in sorted((v for v in proc.vmas if v.used), key=lambda v: v.lo):
-            lo = (vma.lo + vma.delta) % (1 << 64)
+            lo, _ = mapped_pages(CONCRETE, vma)
             span = _page_span(lo, lo + vma.hi - vma.lo)
             if vma.attrs & VMA_RAW:
                 span = f"raw obj{raw_object(CONCRETE, vma)} p{lo}"

@@ -86,6 +86,12 @@ def fd_offset_of(alg: Algebra, page_shift: int, rng: Range) -> Word:
     return alg.shl(alg.add(rng.lo, rng.delta), page_shift)
 
 
+def mapped_pages(alg: Algebra, vma: Vma) -> tuple[Word, Word]:
+    """The pages [lo, hi) a mapping shows of what it maps (the view, or a raw fd's object): its
+    address pages shifted by its delta, as mmap's offset put them."""
+    return alg.add(vma.lo, vma.delta), alg.add(vma.hi, vma.delta)
+
+
 def backing_page(ctx: Ctx, rng: Range, view_page: Word) -> Word:
     """The backing page a view page translates to under this design's translation rule."""
     alg = ctx.alg

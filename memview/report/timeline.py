@@ -22,7 +22,7 @@ from memview.model.constants import VMA_RAW
 from memview.model.context import Ctx
 from memview.model.encodings import cached_spans, raw_object
 from memview.model.observation import Observation
-from memview.model.queries import place_of
+from memview.model.queries import mapped_pages, place_of
 from memview.model.state import Proc
 from memview.report.svg import (
     BAD_COLOUR,
@@ -126,11 +126,11 @@ def _draw_process(svg: Svg, proc: Proc, trace: Trace, scale: _Scale, y: float, n
             continue
         if vma.attrs & VMA_RAW:  # a mapping of a backing fd, not of the view: named, not placed on the axis
             slot = raw_object(CONCRETE, vma)
-            lo, hi = ((vma.lo + vma.delta) % (1 << 64)) * page, ((vma.hi + vma.delta) % (1 << 64)) * page
+            lo, hi = (edge * page for edge in mapped_pages(CONCRETE, vma))
             raw.append(f"raw {names.get(slot, f'object#{slot}')} +{size_text(lo)}..{size_text(hi)} "
                        f"{mapping_text(vma.attrs)}")
             continue
-        lo, hi = ((vma.lo + vma.delta) % (1 << 64)) * page, ((vma.hi + vma.delta) % (1 << 64)) * page
+        lo, hi = (edge * page for edge in mapped_pages(CONCRETE, vma))
         x, w = scale.span(lo, hi)
         svg.rect(x, y, w, CLIENT_HEIGHT, "#ffffff", stroke="#555555", title=f"mapped {mapping_text(vma.attrs)}",
                  css_class="mapping")
