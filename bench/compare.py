@@ -80,7 +80,8 @@ def main() -> None:
     options = parser.parse_args()
     metrics = options.metric or ["seconds"]
     if not (BENCH / options.script).is_file():
-        sys.exit(f"compare: no such benchmark: bench/{options.script}")
+        print(f"compare: no such benchmark: bench/{options.script}", file=sys.stderr)
+        sys.exit(2)
     with tempfile.TemporaryDirectory(prefix="memview-base-") as scratch:
         base_tree = Path(scratch) / "base"
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(base_tree), options.base],
