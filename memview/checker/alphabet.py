@@ -21,6 +21,7 @@ from memview.model.design import Design
 from memview.model.machine import Machine
 from memview.model.ops import Action, action
 from memview.model.state import State
+from memview.traces.replay import record
 from memview.traces.trace import Step, Trace
 
 VIEW_PAGES = 2
@@ -74,8 +75,7 @@ class SetUp:
 
     def trace(self, actions: Iterable[Action], meta: dict[str, Any]) -> Trace:
         """The set-up, then actions as the model observes them from the post-set-up state."""
-        machine = self.machine()
-        return self.trace_of([Step(act, machine.run(act)) for act in actions], meta)
+        return self.trace_of(record(self.design, self.config, ((act, "") for act in actions), self.state), meta)
 
     def trace_of(self, steps: Iterable[Step], meta: dict[str, Any]) -> Trace:
         """The set-up, then steps already observed from the post-set-up state."""

@@ -31,13 +31,12 @@ from memview.checker.mutants import MUTANTS
 from memview.model.config import Config
 from memview.model.constants import MMAP_BASE
 from memview.model.design import BUILTIN, DECISIONS, SEED
-from memview.model.machine import Machine
 from memview.model.ops import Action, action
 from memview.properties.catalogue import CATALOGUE
 from memview.traces.corpus import CORPUS_DIR, corpus_files
 from memview.traces.itf import read_trace, trace_to_itf, write_trace
-from memview.traces.replay import replay_on_model
-from memview.traces.trace import Step, Trace
+from memview.traces.replay import record, replay_on_model
+from memview.traces.trace import Trace
 
 DEPTH = 3
 
@@ -77,9 +76,8 @@ def seed_scenario() -> Trace:
         (action("view_unmap_fd", fd=0, mem_offset=8 * GIB, size=2 * GIB), ""),
         (action("access", proc=1, addr=VIEW + 9 * GIB, kind="read", byte=0), ""),  # revoked
     ]
-    machine = Machine(SEED, Config())
-    recorded = [Step(act, machine.run(act), label) for act, label in steps]
-    return Trace(SEED, Config(), recorded, {"description": "the seed proposal's example at its literal sizes"})
+    return Trace(SEED, Config(), record(SEED, Config(), steps),
+                 {"description": "the seed proposal's example at its literal sizes"})
 
 
 P = 4096
@@ -153,9 +151,7 @@ def fdpass_exploit(name: str) -> Trace:
     property and which properties it violates there."""
     prop, description, steps = FDPASS_EXPLOITS[name]
     design = BUILTIN["fdpass"]
-    machine = Machine(design, Config())
-    trace = Trace(design, Config(), [Step(act, machine.run(act), label) for act, label in steps],
-                  {"property": prop, "description": description})
+    trace = Trace(design, Config(), record(design, Config(), steps), {"property": prop, "description": description})
     first = next(step for step in replay_on_model(trace, list(CATALOGUE)) if step.violated)
     trace.meta["violates"] = f"{', '.join(first.violated)} at step {first.index}"
     return trace

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from memview.model.machine import Machine
 from memview.model.ops import Action
-from memview.traces.trace import Step, Trace
+from memview.traces.replay import record
+from memview.traces.trace import Trace
 
 Oracle = Callable[[Trace], bool]  # true when the candidate still fails the same way
 
@@ -32,9 +32,8 @@ class Minimised:
 
 def with_actions(trace: Trace, actions: list[Action]) -> Trace:
     """A candidate: these actions with the observations the trace's design gives for them."""
-    machine = Machine(trace.design, trace.config)
     labels = {id(s.action): s.label for s in trace.steps}
-    steps = [Step(a, machine.run(a), labels.get(id(a), "")) for a in actions]
+    steps = record(trace.design, trace.config, ((a, labels.get(id(a), "")) for a in actions))
     return Trace(trace.design, trace.config, steps, dict(trace.meta))
 
 

@@ -8,15 +8,16 @@ each stepping a machine of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from memview.model.concrete import CONCRETE
+from memview.model.config import Config
 from memview.model.context import Ctx
 from memview.model.design import Design
 from memview.model.machine import Machine
 from memview.model.observation import Observation
-from memview.model.ops import Op
+from memview.model.ops import Action, Op
 from memview.model.state import Obs, State
 from memview.model.step import step as step_model
 from memview.properties.catalogue import Property
@@ -60,6 +61,14 @@ def replay(trace: Trace, design: Design | None = None) -> Iterator[Replayed]:
         post, obs = step_model(machine.ctx, pre, op)
         yield Replayed(index, step, machine.ctx, pre, op, obs, post)
         machine.state = post
+
+
+def record(design: Design, config: Config, labelled: Iterable[tuple[Action, str]],
+           state: State | None = None) -> list[Step]:
+    """New operations (each with its label) as steps with the observations design gives them, from
+    state (default: the initial state): how every trace memview makes gets its observations."""
+    machine = Machine(design, config, state)
+    return [Step(act, machine.run(act), label) for act, label in labelled]
 
 
 def observed_steps(trace: Trace, design: Design) -> list[Step]:
