@@ -108,7 +108,7 @@ class Matrix:
             "survivors": [r.name for r in target if r not in killed],
             "equivalent": [r.name for r in semantic if not r.breaks],
             "equivalent_violations": [f"{r.name}: {c.engine} {c.finding}" for r in semantic if not r.breaks
-                                      for e in self.engines if e != "corpus" and
+                                      for e in self.engines if not ENGINES[e].made_from_mutants and
                                       (c := self.cells.get((r.name, e))) and c.status == KILLED],
             "implementation_killed": sum(1 for r in implementation if self.best(r) is not None),
             "implementation": len(implementation),
@@ -120,7 +120,7 @@ class Matrix:
             out["best_median_seconds"] = round(statistics.median(best_times), 3)
             out["best_max_seconds"] = round(max(best_times), 3)
         # The same without the corpus, whose mutant-* traces were made from these very mutants.
-        checkers = tuple(e for e in self.engines if e != "corpus")
+        checkers = tuple(e for e in self.engines if not ENGINES[e].made_from_mutants)
         checked = [c for r in target if (c := self.best(r, checkers)) is not None]
         if checkers and checked:
             out["checkers_killed"] = len(checked)

@@ -63,6 +63,9 @@ class Engine:
     active_clients: bool = False
     # Its counterexamples carry a solver's arbitrary argument words: minimised before they are shown.
     minimise_counterexamples: bool = False
+    # It searches traces made from the mutants themselves (the corpus's mutant-* traces): the kill
+    # matrix's summary counts it apart, or it would measure the mutants against themselves.
+    made_from_mutants: bool = False
     hunt: Callable[[Mutant], Hunt] | None = None
     hunt_backend: Callable[[str], Hunt] | None = None
 
@@ -241,8 +244,8 @@ ENGINES: dict[str, Engine] = {engine.name: engine for engine in (
            default_depth=4, active_clients=True, hunt=hunt_explore),
     Engine(name="fuzz", summary="hypothesis stateful testing, every step judged", hunt=hunt_fuzz,
            hunt_backend=hunt_fuzz_backend),
-    Engine(name="corpus", summary="the shipped regression corpus replayed", hunt=hunt_corpus,
-           hunt_backend=hunt_corpus_backend),
+    Engine(name="corpus", summary="the shipped regression corpus replayed", made_from_mutants=True,
+           hunt=hunt_corpus, hunt_backend=hunt_corpus_backend),
 )}
 CHECK_ENGINES = ("explore", "bmc", "induction")  # check's tables and JSON list results in this order
 MUTATION_ENGINES = tuple(name for name, engine in ENGINES.items() if engine.hunt is not None)
